@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Shared set-up for scripts/demo.sh and scripts/test.sh: system packages, then the virtualenv.
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> apt-get install ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# libmagic for content sniffing; python3-venv to build the virtualenv.
+apt_install libmagic1 python3-venv
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-${1:-app}
+if [ ! -f "$stamp" ]; then
+  echo "==> pip install"
+  .venv/bin/pip install -q --upgrade pip
+  if [ "${1:-app}" = test ]; then
+    .venv/bin/pip install -q -e ".[test]"
+  else
+    .venv/bin/pip install -q -e .
+  fi
+  rm -f .venv/.installed-*-"${1:-app}"
+  touch "$stamp"
+fi

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The README's second command: install everything the tests need (Chromium, PostgreSQL when
+# it is not already running, libmagic, the Python packages) and run lint, the migration check
+# and the whole pytest suite on SQLite and PostgreSQL, browser tests included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh test
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> apt-get install ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# Debian's Chromium for the browser tests (never a browser download), fonts so text renders.
+apt_install chromium fonts-dejavu-core
+
+# PostgreSQL: use the one on 127.0.0.1:5432; otherwise install and start Debian's.
+pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+if ! pg_up; then
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+  echo "==> starting PostgreSQL"
+  for v in /etc/postgresql/*; do
+    as_root pg_ctlcluster --skip-systemctl-redirect "$(basename "$v")" main start || true
+  done
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+  # Trust local TCP connections for the postgres user, as on the project's machines.
+  if ! PGCONNECT_TIMEOUT=3 psql -h 127.0.0.1 -U postgres -c 'select 1' -q >/dev/null 2>&1; then
+    as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" || true
+    export SHOWCASE_TEST_POSTGRES_URL=${SHOWCASE_TEST_POSTGRES_URL:-postgresql+psycopg://postgres:postgres@127.0.0.1:5432/showcase_test}
+  fi
+fi
+
+# Redis for the shared rate-limit store test: start Debian's if one is installed but stopped.
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && command -v redis-server >/dev/null; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
+fi
+
+echo "==> ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+echo "==> pytest"
+export SHOWCASE_CHROMIUM=${SHOWCASE_CHROMIUM:-/usr/bin/chromium}
+exec .venv/bin/pytest "$@"

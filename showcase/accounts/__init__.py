@@ -1,0 +1,1 @@
+"""People, roles, organisations, sign-in, invitations and API tokens."""

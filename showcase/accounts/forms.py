@@ -1,0 +1,52 @@
+"""Flask-WTF forms for sign-in, invitations, tokens and administration."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from showcase.accounts.models import OrganisationKind, Role
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired()])
+    remember = BooleanField("Keep me signed in on this device")
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=10, message="Use at least 10 characters.")],
+    )
+    confirm = PasswordField(
+        "Type it again", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(
+        "Kind",
+        choices=[SelectChoice(k.value, k.label) for k in OrganisationKind],
+        validators=[DataRequired()],
+    )
+
+
+class UserForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    role = SelectField(
+        "Role", choices=[SelectChoice(r.value, r.label) for r in Role], validators=[DataRequired()]
+    )
+    organisation_id = SelectField("Organisation", coerce=int, validators=[DataRequired()])
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change state."""

@@ -1,0 +1,31 @@
+"""Who may manage organisations and people. Pure predicates, no queries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from showcase.accounts.models import Role
+
+if TYPE_CHECKING:
+    from showcase.accounts.models import Organisation, User
+
+
+def can_create_organisations(user: User) -> bool:
+    return user.is_platform_admin
+
+
+def can_manage_organisation(user: User, organisation: Organisation) -> bool:
+    """Platform admins manage every organisation; other admins only their own."""
+    if user.role is not Role.ADMIN:
+        return False
+    return user.is_platform_admin or user.organisation_id == organisation.id
+
+
+def can_view_user(user: User, other: User) -> bool:
+    if user.id == other.id:
+        return True
+    if user.role is not Role.ADMIN:
+        return False
+    return user.is_platform_admin or (
+        other.organisation_id is not None and other.organisation_id == user.organisation_id
+    )

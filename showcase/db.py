@@ -1,0 +1,139 @@
+"""Database engine, declarative base and the request-scoped session.
+
+One session per application context, closed at teardown. Views commit once per mutating request;
+services only flush. Tests bind the session factory to a connection inside an outer transaction
+(SQLAlchemy's "join a session into an external transaction" recipe), so every test rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+from werkzeug.local import LocalProxy
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use showcase.db.utcnow()")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def build_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine with the per-dialect settings Showcase relies on."""
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            from sqlalchemy.pool import StaticPool
+
+            kwargs.setdefault("poolclass", StaticPool)
+        kwargs.setdefault("connect_args", {"check_same_thread": False})
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling defeats SAVEPOINT; let SQLAlchemy emit BEGIN itself
+    # (SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL").
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        if engine.url.database not in (None, "", ":memory:"):
+            # WAL lets gunicorn workers read while one writes.
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The engine and session factory of one Flask app."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def bind_to(self, bind: Any) -> None:
+        """Point new sessions at ``bind`` (tests pass a connection inside an outer transaction)."""
+        self.sessionmaker.configure(bind=bind, join_transaction_mode="create_savepoint")
+
+
+def init_db(app: Flask) -> None:
+    """Create the engine from ``DATABASE_URL`` and close the session after each app context."""
+    app.extensions["showcase.db"] = Database(build_engine(app.config["DATABASE_URL"]))
+
+    @app.teardown_request
+    def _close_request_session(_exc: BaseException | None) -> None:
+        session = request.__dict__.pop("_db_session", None)
+        if session is not None:
+            session.close()
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("_db_session", None)
+        if session is not None:
+            session.close()
+
+
+def get_database(app: Flask | None = None) -> Database:
+    """The Database of ``app`` (default: the current app)."""
+    return (app or current_app).extensions["showcase.db"]
+
+
+def get_session() -> Session:
+    """The session of the current request (or app context outside requests), made on first use.
+
+    Keyed to the request rather than the app context because Flask reuses an already pushed
+    app context for a request (CLI commands, tests): each request must still get its own.
+    """
+    holder = request.__dict__ if has_request_context() else g.__dict__
+    session = holder.get("_db_session")
+    if session is None:
+        session = holder["_db_session"] = get_database().sessionmaker()
+    return session
+
+
+#: The current app context's session. Services use it and only flush; views commit.
+session: Session = LocalProxy(get_session)  # type: ignore[assignment]

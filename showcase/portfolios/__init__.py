@@ -1,0 +1,1 @@
+"""Apprenticeships: who is party to whose portfolio."""

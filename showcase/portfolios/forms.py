@@ -1,0 +1,15 @@
+"""Forms for enrolling apprentices."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField
+from wtforms.validators import DataRequired
+
+
+class ApprenticeshipForm(FlaskForm):
+    apprentice_id = SelectField("Apprentice", coerce=int, validators=[DataRequired()])
+    standard_id = SelectField("Standard", coerce=int, validators=[DataRequired()])
+    start_date = DateField("Start date", validators=[DataRequired()])
+    line_manager_id = SelectField("Line manager", coerce=int, validators=[DataRequired()])
+    tutor_id = SelectField("Tutor", coerce=int, validators=[DataRequired()])

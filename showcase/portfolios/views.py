@@ -1,0 +1,84 @@
+"""Apprenticeship pages: the portfolio overview and enrolment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from showcase import db
+from showcase.accounts.login import roles_required
+from showcase.accounts.models import Role, User
+from showcase.errors import ShowcaseError
+from showcase.portfolios import services
+from showcase.portfolios.forms import ApprenticeshipForm
+from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.portfolios.permissions import can_manage_apprenticeship
+from showcase.standards.models import Standard
+
+bp = Blueprint("portfolios", __name__)
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>")
+@login_required
+def apprenticeship(apprenticeship_id: int) -> str:
+    item = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    today = dt.date.today()
+    return render_template(
+        "portfolios/apprenticeship.html",
+        apprenticeship=item,
+        months=item.months_on_programme(today),
+        can_manage=can_manage_apprenticeship(current_user, item),
+    )
+
+
+def _people(role: Role, admin: User) -> list[SelectChoice]:
+    stmt = select(User).where(User.role == role, User.is_active.is_(True)).order_by(User.name)
+    # An organisation's admin chooses among their own people for their side of the enrolment and
+    # among everyone with the role for the other side (e.g. the provider's tutor).
+    own_side = {
+        Role.APPRENTICE: "employer",
+        Role.EMPLOYER_CONTACT: "employer",
+        Role.TUTOR: "training_provider",
+    }[role]
+    if not admin.is_platform_admin and admin.organisation.kind.value == own_side:
+        stmt = stmt.where(User.organisation_id == admin.organisation_id)
+    return [
+        SelectChoice(u.id, f"{u.name} ({u.organisation.name if u.organisation else '—'})")
+        for u in db.session.scalars(stmt)
+    ]
+
+
+@bp.route("/admin/apprenticeships/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_apprenticeship() -> str | Response:
+    form = ApprenticeshipForm()
+    form.apprentice_id.choices = _people(Role.APPRENTICE, current_user)
+    form.line_manager_id.choices = _people(Role.EMPLOYER_CONTACT, current_user)
+    form.tutor_id.choices = _people(Role.TUTOR, current_user)
+    form.standard_id.choices = [
+        SelectChoice(s.id, f"{s.code} {s.version} — {s.title}")
+        for s in db.session.scalars(select(Standard).order_by(Standard.code, Standard.version))
+    ]
+    if form.validate_on_submit():
+        try:
+            item = services.create_apprenticeship(
+                current_user,
+                apprentice=db.session.get(User, form.apprentice_id.data),
+                standard=db.session.get(Standard, form.standard_id.data),
+                start_date=form.start_date.data,
+                line_manager=db.session.get(User, form.line_manager_id.data),
+                tutor=db.session.get(User, form.tutor_id.data),
+            )
+        except ShowcaseError as error:
+            db.session.rollback()
+            getattr(form, f"{error.field}_id", form.apprentice_id).errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"{item.apprentice.name} is enrolled on {item.standard.code}.", "success")
+            return redirect(url_for("portfolios.apprenticeship", apprenticeship_id=item.id))
+    return render_template("portfolios/new_apprenticeship.html", form=form)

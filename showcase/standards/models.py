@@ -1,0 +1,82 @@
+"""Imported standards: one row per standard version, one row per referenceable unit or criterion.
+
+The data file is the source of truth; the rows exist so evidence tags, judgements and coverage
+rollups can hold foreign keys. ``document`` keeps the validated file so pages need no re-parse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from showcase.db import Base, utcnow
+
+
+class ReferenceKind(enum.StrEnum):
+    #: Something evidence is tagged to (an ST0072 item, a TLII4001 performance criterion).
+    UNIT = "unit"
+    #: Something an assessor judges (a pass or distinction criterion).
+    CRITERION = "criterion"
+
+
+class Standard(Base):
+    __tablename__ = "standards"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    jurisdiction: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str | None] = mapped_column(String(20))
+    scheme: Mapped[str] = mapped_column(String(40))
+    #: The validated data file, as JSON.
+    document: Mapped[dict] = mapped_column(JSON)
+    #: SHA-256 of the source file, to tell a re-import of the same file from a changed one.
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    references: Mapped[list[StandardReference]] = relationship(
+        back_populates="standard", order_by="StandardReference.position"
+    )
+
+    @property
+    def key(self) -> str:
+        return f"{self.code}/{self.version}"
+
+
+class StandardReference(Base):
+    """A unit or criterion of a standard, addressable by its stable ``ref``."""
+
+    __tablename__ = "standard_references"
+    __table_args__ = (UniqueConstraint("standard_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    standard_id: Mapped[int] = mapped_column(
+        ForeignKey("standards.id", ondelete="CASCADE"), index=True
+    )
+    #: Stable across re-imports, e.g. ``ST0072/knowing-your-customers/1.1``.
+    ref: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[ReferenceKind] = mapped_column(
+        Enum(
+            ReferenceKind,
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda members: [m.value for m in members],
+        )
+    )
+    module_key: Mapped[str] = mapped_column(String(100))
+    number: Mapped[str | None] = mapped_column(String(20))
+    #: Assessment method of a criterion (None for units).
+    method_key: Mapped[str | None] = mapped_column(String(60))
+    #: "pass" or "distinction" for criteria.
+    level: Mapped[str | None] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    is_uncertain: Mapped[bool] = mapped_column(default=False)
+    position: Mapped[int] = mapped_column(Integer)
+
+    standard: Mapped[Standard] = relationship(back_populates="references")

@@ -1,0 +1,123 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real server on loopback.
+
+The server is werkzeug's threaded WSGI server on a free port, in this process, over its own
+SQLite file with the demo data and CSRF switched on, as people use it. A screenshot of every
+failing test is saved under test-artifacts/screenshots/. axe-core checks every page visited.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from showcase import create_app, db, migrate
+from showcase.db import get_database
+from showcase.demo import DEMO_PASSWORD, load_demo
+
+CHROMIUM = os.environ.get("SHOWCASE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# Flags for a sandboxed, offline, root-run CI machine (see the env notes in the README).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class LiveServer:
+    def __init__(self, app, url: str) -> None:
+        self.app = app
+        self.url = url
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("live")
+    app = create_app(
+        "testing",
+        DATABASE_URL=f"sqlite:///{tmp / 'live.sqlite'}",
+        UPLOAD_ROOT=str(tmp / "uploads"),
+        WTF_CSRF_ENABLED=True,
+    )
+    migrate.upgrade(get_database(app).engine)
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(app, f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM}; scripts/test.sh installs Debian's package."
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest) -> Iterator:
+    """A fresh browser context per test, phone-sized unless the test says otherwise."""
+    marker = request.node.get_closest_marker("viewport")
+    width, height = marker.args if marker else (390, 844)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in request.node.nodeid)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    context.close()
+
+
+def assert_accessible(page) -> None:
+    """Fail on serious or critical axe-core violations of the current page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    summary = "\n".join(
+        f"{v['impact']}: {v['id']} — {v['help']} ({len(v['nodes'])} nodes: "
+        + ", ".join(n["target"][0] for n in v["nodes"][:3])
+        + ")"
+        for v in bad
+    )
+    assert not bad, f"axe found accessibility problems on {page.url}:\n{summary}"
+
+
+def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()

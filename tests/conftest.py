@@ -1,0 +1,230 @@
+"""Test harness: every database test runs on SQLite and on PostgreSQL, each in a transaction
+that is rolled back afterwards (SQLAlchemy's "join a session into an external transaction").
+
+PostgreSQL is found at SHOWCASE_TEST_POSTGRES_URL (default 127.0.0.1:5432, user postgres). When it
+cannot be reached the PostgreSQL half is skipped, except under CI=true, where that fails the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from showcase import create_app, db, migrate
+from showcase.accounts.models import Organisation, OrganisationKind, Role, User
+from showcase.accounts.passwords import hash_password
+from showcase.db import get_database
+from showcase.portfolios.models import Apprenticeship
+from showcase.standards import services as standards
+
+POSTGRES_URL = os.environ.get(
+    "SHOWCASE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/showcase_test"
+)
+PASSWORD = "correct horse battery"
+_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default="sqlite,postgresql",
+        help="Comma-separated databases to run database tests on (sqlite, postgresql).",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"databases: {config.getoption('--db')}; PostgreSQL URL: {POSTGRES_URL}"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_kind" in metafunc.fixturenames:
+        kinds = [k.strip() for k in metafunc.config.getoption("--db").split(",") if k.strip()]
+        metafunc.parametrize("database_kind", kinds, scope="session")
+
+
+def recreate_postgres_database(url: str) -> None:
+    """Drop and create the test database, connecting through the server's `postgres` db."""
+    import psycopg
+
+    target = make_url(url)
+    admin = target.set(drivername="postgresql", database="postgres")
+    dsn = admin.render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{target.database}"')
+
+
+def database_url(kind: str, tmp_dir: os.PathLike) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{os.path.join(tmp_dir, 'showcase-test.sqlite')}"
+    if kind == "postgresql":
+        try:
+            recreate_postgres_database(POSTGRES_URL)
+        except Exception as error:
+            message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(message + " (CI=true: PostgreSQL is required)")
+            pytest.skip(message)
+        return POSTGRES_URL
+    raise pytest.UsageError(f"unknown database {kind!r}")
+
+
+@pytest.fixture(scope="session")
+def app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    tmp = tmp_path_factory.mktemp(f"app-{database_kind}")
+    application = create_app(
+        "testing",
+        DATABASE_URL=database_url(database_kind, tmp),
+        UPLOAD_ROOT=str(tmp / "uploads"),
+    )
+    database = get_database(application)
+    migrate.upgrade(database.engine)
+    with application.app_context():
+        standards.import_bundled()
+        db.session.commit()
+    yield application
+    database.engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator:
+    """An app context whose session (and every request's) runs inside a rolled-back transaction."""
+    database = get_database(app)
+    connection = database.engine.connect()
+    outer = connection.begin()
+    database.bind_to(connection)
+    try:
+        with app.app_context():
+            yield db.session
+    finally:
+        outer.rollback()
+        connection.close()
+        database.sessionmaker.configure(bind=database.engine)
+
+
+@pytest.fixture
+def client(app: Flask, session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def count_queries(app: Flask):
+    """Count SQL statements executed inside a ``with count_queries() as counter:`` block."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def counter() -> Iterator[list[str]]:
+        statements: list[str] = []
+        engine = get_database(app).engine
+
+        def _count(conn, cursor, statement, params, context, executemany) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", _count)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", _count)
+
+    return counter
+
+
+# ---- factories: they flush, never commit ----------------------------------------------
+
+
+class Factory:
+    """Builds related rows with sensible defaults; each call flushes."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def organisation(
+        self, kind: OrganisationKind = OrganisationKind.EMPLOYER, name: str | None = None
+    ) -> Organisation:
+        org = Organisation(name=name or f"{kind.label} {self._next()}", kind=kind)
+        db.session.add(org)
+        db.session.flush()
+        return org
+
+    def user(self, role: Role, organisation: Organisation | None = None, **values) -> User:
+        n = self._next()
+        if organisation is None and role is not Role.ADMIN:
+            kind = {
+                Role.APPRENTICE: OrganisationKind.EMPLOYER,
+                Role.EMPLOYER_CONTACT: OrganisationKind.EMPLOYER,
+                Role.TUTOR: OrganisationKind.TRAINING_PROVIDER,
+                Role.ASSESSOR: OrganisationKind.ASSESSMENT_ORGANISATION,
+                Role.QUALITY_ASSURER: OrganisationKind.ASSESSMENT_ORGANISATION,
+            }[role]
+            organisation = self.organisation(kind)
+        values.setdefault("email", f"{role.value}{n}@example.test")
+        values.setdefault("name", f"{role.label} {n}")
+        values.setdefault("password_hash", _PASSWORD_HASH)
+        user = User(role=role, organisation=organisation, **values)
+        db.session.add(user)
+        db.session.flush()
+        return user
+
+    def apprenticeship(
+        self,
+        *,
+        apprentice: User | None = None,
+        line_manager: User | None = None,
+        tutor: User | None = None,
+        code: str = "ST0072",
+        start_date: dt.date | None = None,
+    ) -> Apprenticeship:
+        employer = (
+            (apprentice or line_manager).organisation if (apprentice or line_manager) else None
+        )
+        employer = employer or self.organisation(OrganisationKind.EMPLOYER)
+        apprentice = apprentice or self.user(Role.APPRENTICE, employer)
+        line_manager = line_manager or self.user(Role.EMPLOYER_CONTACT, employer)
+        tutor = tutor or self.user(Role.TUTOR)
+        item = Apprenticeship(
+            apprentice=apprentice,
+            standard=standards.get_standard_or_404(code),
+            start_date=start_date or dt.date.today() - dt.timedelta(days=120),
+            employer=employer,
+            line_manager=line_manager,
+            provider=tutor.organisation,
+            tutor=tutor,
+        )
+        db.session.add(item)
+        db.session.flush()
+        return item
+
+
+@pytest.fixture
+def make(session) -> Factory:
+    return Factory()
+
+
+def sign_in(client: FlaskClient, user: User, *, remember: bool = False) -> None:
+    """Sign ``user`` in through the real sign-in form."""
+    response = client.post(
+        "/sign-in",
+        data={"email": user.email, "password": PASSWORD, "remember": "y" if remember else ""},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def login(client: FlaskClient):
+    def _login(user: User, **kwargs) -> FlaskClient:
+        sign_in(client, user, **kwargs)
+        return client
+
+    return _login
