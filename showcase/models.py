@@ -2,6 +2,7 @@
 
 from showcase.accounts.models import ApiToken, Invitation, Organisation, User
 from showcase.db import Base
+from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.models import Standard, StandardReference
 
@@ -9,9 +10,13 @@ __all__ = [
     "ApiToken",
     "Apprenticeship",
     "Base",
+    "Evidence",
+    "EvidenceTag",
     "Invitation",
     "Organisation",
     "Standard",
     "StandardReference",
+    "StoredFile",
+    "TagEvent",
     "User",
 ]

@@ -105,7 +105,7 @@ class Storage(Protocol):
         ...
 
     def adopt(self, key: str, path: Path) -> StoredObject:
-        """Take ownership of a finished local file (from ``staging_dir()``), removing it."""
+        """Take over a finished local file (from ``staging_dir()``); on failure it stays put."""
         ...
 
     def open(self, key: str) -> AbstractContextManager[BinaryIO]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -45,6 +46,7 @@ STAGING = ".staging"
 PARTIAL = ".partial"
 _UPLOAD_META = "upload.json"
 _PART_SUFFIX = ".part"
+_ETAG_RE = re.compile(r"[0-9a-f]{32}")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -200,7 +202,7 @@ class LocalStorage:
         with os_errors("delete the file"):
             try:
                 path.unlink()
-            except (FileNotFoundError, NotADirectoryError):
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
                 return
             _fsync_dir(path.parent)
 
@@ -342,6 +344,10 @@ class LocalStorage:
         folder = self._upload_dir(upload_id, key)
         files = []
         for part in parts:
+            validate_part_number(part.part_number)
+            # The ETag becomes part of a file name: accept only what put_part() hands out.
+            if not _ETAG_RE.fullmatch(part.etag):
+                raise InvalidPart(f"Part {part.part_number} has an invalid ETag {part.etag!r}.")
             path = folder / f"{part.part_number:05d}-{part.etag}{_PART_SUFFIX}"
             if not path.is_file():
                 raise InvalidPart(

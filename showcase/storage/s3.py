@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -26,7 +26,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from showcase.errors import StorageUnavailable
+from showcase.errors import ShowcaseError, StorageUnavailable
 
 from .base import (
     COPY_CHUNK_SIZE,
@@ -358,33 +358,51 @@ class S3Storage:
         return self._object_lock
 
     def copy_frozen(self, key: str, frozen_key: str) -> StoredObject:
-        """Copy server-side to a new key, under Object Lock when the bucket has it."""
+        """Copy server-side to a new key; under a legal hold when the bucket has Object Lock.
+
+        The bucket's default retention, if it has one, applies to the copy as well; so does
+        ``frozen_retention_days`` (GOVERNANCE mode). Without Object Lock, a versioned bucket
+        keeps every version, and write-once keeps the key from being replaced.
+        """
         validate_key(frozen_key)
         source = self._head(key)
         if source is None:
             raise ObjectNotFound(key)
         if self._head(frozen_key) is not None:
             raise ObjectExists(frozen_key)
-        extra: dict[str, Any] = {}
-        if self._bucket_has_object_lock():
-            # A legal hold has no end date: it lasts until someone with the right to lift it
-            # does. The bucket's default retention, if any, applies to the copy as well.
-            extra["ObjectLockLegalHoldStatus"] = "ON"
-            if self.frozen_retention_days:
-                extra["ObjectLockMode"] = "GOVERNANCE"
-                extra["ObjectLockRetainUntilDate"] = datetime.now(UTC) + timedelta(
-                    days=self.frozen_retention_days
-                )
+        locked = self._bucket_has_object_lock()
         with self._errors("copy the file", frozen_key):
             # The managed copy switches to a multipart copy for objects over 5 GiB.
             self.client.copy(
                 {"Bucket": self.bucket, "Key": self._key(key)},
                 self.bucket,
                 self._key(frozen_key),
-                ExtraArgs=extra or None,
                 Config=self.transfer_config,
             )
+        if locked:
+            self._lock(frozen_key)
         return StoredObject(key=frozen_key, size=int(source["ContentLength"]))
+
+    def _lock(self, key: str) -> None:
+        """Put a legal hold (and the configured retention) on the current version of a key."""
+        # Set after the copy rather than as copy arguments: S3 wants a checksum header on
+        # writes that carry lock settings, which a body-less CopyObject can't give. The key
+        # is write-once, so its current version is the copy just made.
+        target = {"Bucket": self.bucket, "Key": self._key(key)}
+        try:
+            with self._errors("lock the frozen copy", key):
+                # A legal hold has no end date: it lasts until someone allowed to lift it does.
+                self.client.put_object_legal_hold(**target, LegalHold={"Status": "ON"})
+                if self.frozen_retention_days:
+                    until = datetime.now(UTC) + timedelta(days=self.frozen_retention_days)
+                    self.client.put_object_retention(
+                        **target, Retention={"Mode": "GOVERNANCE", "RetainUntilDate": until}
+                    )
+        except StorageUnavailable:
+            # An unlocked "frozen" copy must not be left behind looking locked.
+            with suppress(ShowcaseError):
+                self.delete(key)
+            raise
 
     # -- resumable uploads -----------------------------------------------------------------
 

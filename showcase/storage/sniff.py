@@ -71,50 +71,41 @@ class FileType:
 _OOXML = "application/vnd.openxmlformats-officedocument"
 _ODF = "application/vnd.oasis.opendocument"
 
+# mime, label, extensions (first = usual), inline, category, article for messages
+_TABLE: list[tuple[str, str, str, bool, Category, str]] = [
+    ("application/pdf", "PDF document", ".pdf", True, "document", "a"),
+    (f"{_OOXML}.wordprocessingml.document", "Word document", ".docx", False, "document", "a"),
+    (f"{_OOXML}.spreadsheetml.sheet", "Excel spreadsheet", ".xlsx", False, "document", "an"),
+    (
+        f"{_OOXML}.presentationml.presentation",
+        "PowerPoint presentation",
+        ".pptx",
+        False,
+        "document",
+        "a",
+    ),
+    (f"{_ODF}.text", "OpenDocument text", ".odt", False, "document", "an"),
+    (f"{_ODF}.spreadsheet", "OpenDocument spreadsheet", ".ods", False, "document", "an"),
+    (f"{_ODF}.presentation", "OpenDocument presentation", ".odp", False, "document", "an"),
+    ("text/plain", "plain text file", ".txt", False, "document", "a"),
+    ("image/jpeg", "JPEG image", ".jpg .jpeg", True, "image", "a"),
+    ("image/png", "PNG image", ".png", True, "image", "a"),
+    ("image/heic", "HEIC image", ".heic .heif", True, "image", "a"),
+    ("image/webp", "WebP image", ".webp", True, "image", "a"),
+    ("audio/mpeg", "MP3 audio file", ".mp3", True, "audio", "an"),
+    ("audio/mp4", "M4A audio file", ".m4a .mp4", True, "audio", "an"),
+    ("audio/wav", "WAV audio file", ".wav", True, "audio", "a"),
+    ("audio/ogg", "Ogg audio file", ".ogg .oga .opus", True, "audio", "an"),
+    ("video/mp4", "MP4 video", ".mp4 .m4v", True, "video", "an"),
+    ("video/quicktime", "QuickTime video", ".mov", True, "video", "a"),
+    ("video/webm", "WebM video", ".webm", True, "video", "a"),
+]
+
 #: Every type Showcase accepts, by canonical MIME type. The app serves files with this MIME
 #: type (never the client's) and shows inline only the types marked ``inline``.
 FILE_TYPES: dict[str, FileType] = {
-    ft.mime: ft
-    for ft in [
-        FileType("application/pdf", "PDF document", (".pdf",), True, "document"),
-        FileType(
-            f"{_OOXML}.wordprocessingml.document", "Word document", (".docx",), False, "document"
-        ),
-        FileType(
-            f"{_OOXML}.spreadsheetml.sheet",
-            "Excel spreadsheet",
-            (".xlsx",),
-            False,
-            "document",
-            "an",
-        ),
-        FileType(
-            f"{_OOXML}.presentationml.presentation",
-            "PowerPoint presentation",
-            (".pptx",),
-            False,
-            "document",
-        ),
-        FileType(f"{_ODF}.text", "OpenDocument text", (".odt",), False, "document", "an"),
-        FileType(
-            f"{_ODF}.spreadsheet", "OpenDocument spreadsheet", (".ods",), False, "document", "an"
-        ),
-        FileType(
-            f"{_ODF}.presentation", "OpenDocument presentation", (".odp",), False, "document", "an"
-        ),
-        FileType("text/plain", "plain text file", (".txt",), False, "document"),
-        FileType("image/jpeg", "JPEG image", (".jpg", ".jpeg"), True, "image"),
-        FileType("image/png", "PNG image", (".png",), True, "image"),
-        FileType("image/heic", "HEIC image", (".heic", ".heif"), True, "image"),
-        FileType("image/webp", "WebP image", (".webp",), True, "image"),
-        FileType("audio/mpeg", "MP3 audio file", (".mp3",), True, "audio", "an"),
-        FileType("audio/mp4", "M4A audio file", (".m4a", ".mp4"), True, "audio", "an"),
-        FileType("audio/wav", "WAV audio file", (".wav",), True, "audio"),
-        FileType("audio/ogg", "Ogg audio file", (".ogg", ".oga", ".opus"), True, "audio", "an"),
-        FileType("video/mp4", "MP4 video", (".mp4", ".m4v"), True, "video", "an"),
-        FileType("video/quicktime", "QuickTime video", (".mov",), True, "video"),
-        FileType("video/webm", "WebM video", (".webm",), True, "video"),
-    ]
+    mime: FileType(mime, label, tuple(exts.split()), inline, category, article)
+    for mime, label, exts, inline, category, article in _TABLE
 }
 
 ACCEPTED = (
@@ -304,6 +295,7 @@ _MACRO_FAMILIES = {
     "powerpoint": (
         "PowerPoint presentations with macros (.pptm) are not accepted — save it as .pptx"
     ),
+    "office": "Office documents with macros are not accepted — save it without them",
 }
 _OOXML_MAIN = {
     f"{_OOXML}.wordprocessingml.document.main+xml": f"{_OOXML}.wordprocessingml.document",
@@ -313,8 +305,8 @@ _OOXML_MAIN = {
 _OOXML_OTHER = {
     "wordprocessingml.template": "Word templates (.dotx) are not accepted — save it as .docx",
     "spreadsheetml.template": "Excel templates (.xltx) are not accepted — save it as .xlsx",
-    "presentationml.template": ("PowerPoint templates (.potx) are not accepted — save it as .pptx"),
-    "presentationml.slideshow": ("PowerPoint shows (.ppsx) are not accepted — save it as .pptx"),
+    "presentationml.template": "PowerPoint templates (.potx) are not accepted — save it as .pptx",
+    "presentationml.slideshow": "PowerPoint shows (.ppsx) are not accepted — save it as .pptx",
 }
 _OVERRIDE = re.compile(rb"<(?:\w+:)?Override\b[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(rb'(PartName|ContentType)\s*=\s*["\']([^"\']*)["\']', re.IGNORECASE)
@@ -322,14 +314,17 @@ _MAX_ZIP_ENTRIES = 20_000
 _MAX_CONTENT_TYPES = 1024 * 1024
 
 
-def _office_family(text: str) -> str:
-    for family, marker in (("word", "word"), ("excel", "excel"), ("powerpoint", "powerpoint")):
-        if marker in text:
+def _office_family(content_types: bytes, names: set[str]) -> str:
+    """Which Office application a (macro-enabled) package belongs to."""
+    families = (("word", b"ms-word", "word/"), ("excel", b"ms-excel", "xl/"))
+    families += (("powerpoint", b"ms-powerpoint", "ppt/"),)
+    for family, marker, _ in families:
+        if marker in content_types:
             return family
-    for family, folder in (("word", "word/"), ("excel", "xl/"), ("powerpoint", "ppt/")):
-        if folder in text:
+    for family, _, folder in families:
+        if any(name.startswith(folder) for name in names):
             return family
-    return "word"
+    return "office"
 
 
 def _check_ooxml(archive: zipfile.ZipFile, names: set[str]) -> FileType:
@@ -342,7 +337,7 @@ def _check_ooxml(archive: zipfile.ZipFile, names: set[str]) -> FileType:
     lower_names = {name.lower() for name in names}
     has_vba = any(name.endswith(("vbaproject.bin", "vbadata.xml")) for name in lower_names)
     if b"macroenabled" in lowered or b"vbaproject" in lowered or has_vba:
-        family = _office_family(lowered.decode("ascii", "replace") + " ".join(lower_names))
+        family = _office_family(lowered, lower_names)
         raise refuse(f"{_MACRO_FAMILIES[family]}, or as PDF.")
     mains = []
     for element in _OVERRIDE.findall(content_types):
@@ -419,10 +414,11 @@ def _check_zip_package(path: Path, libmagic_mime: str) -> FileType:
             "This file looks like an Office document or ZIP archive but can't be opened "
             f"({exc}). Save it again and upload the new copy."
         ) from exc
-    mime = libmagic_mime if libmagic_mime in _EXECUTABLES else "application/zip"
+    if libmagic_mime in _EXECUTABLES:  # Java and Android apps are ZIP files too
+        raise _refuse_as("an executable", libmagic_mime)
     raise refuse(
-        f"This file is {describe_refused(mime)} ({mime}); upload the files inside it one by "
-        f"one. {ACCEPTED}"
+        "This file is an archive (application/zip); upload the files inside it one by one. "
+        f"{ACCEPTED}"
     )
 
 
@@ -545,7 +541,10 @@ _MAX_BOXES = 200_000
 
 
 def _boxes(handle: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """Yield (type, payload start, box end) for the boxes in ``start..end``; stop at damage."""
+    """Yield (type, payload start, box end) for the boxes in ``start..end``.
+
+    Raises ValueError when a box claims more bytes than there are: a truncated file.
+    """
     position, count = start, 0
     while position + 8 <= end and count < _MAX_BOXES:
         header = _read_at(handle, position, 16)
@@ -561,7 +560,7 @@ def _boxes(handle: BinaryIO, start: int, end: int) -> Iterator[tuple[bytes, int,
         elif size == 0:
             size = end - position
         if size < payload - position or position + size > end:
-            raise ValueError(f"box {kind!r} runs past the end")
+            raise ValueError("it is cut short")
         yield kind, payload, position + size
         position += size
         count += 1
@@ -618,6 +617,8 @@ def _check_iso_media(path: Path, size: int) -> FileType:
         if not brands:
             raise refuse(f"This media file's type can't be recognised. {ACCEPTED}")
         ftype = _iso_type(brands)
+        # Before the damage check: an appended archive also breaks the box tree.
+        _check_no_zip(path, ftype)
         if damaged:
             raise _damaged(ftype, damaged)
         if ftype.mime == "image/heic":
@@ -625,7 +626,8 @@ def _check_iso_media(path: Path, size: int) -> FileType:
                 raise _damaged(ftype, "no image metadata")
             if HAVE_PILLOW_HEIF:  # pragma: no cover - depends on the environment
                 return _check_image(path, "image/heic")
-            _check_image_for_polyglot(path, ftype)
+            if _scan(path, _MARKUP):
+                raise _refuse_polyglot(ftype, "web page or script code")
             return ftype
         moov = found.get(b"moov")
         if moov is None:

@@ -425,10 +425,12 @@ def main() -> None:
     """Parse arguments and write the samples next to this script."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--media", action="store_true", help="also rebuild media with ffmpeg")
+    parser.add_argument("--out", type=Path, default=HERE, help="folder to write to")
     args = parser.parse_args()
-    make_python_samples(HERE)
+    args.out.mkdir(parents=True, exist_ok=True)
+    make_python_samples(args.out)
     if args.media:
-        make_media_samples(HERE)
+        make_media_samples(args.out)
 
 
 if __name__ == "__main__":

@@ -71,23 +71,21 @@ def make_bucket(s3_client: Any, s3_endpoint: str) -> Iterator[Callable[..., str]
 
 @pytest.fixture
 def make_s3_storage(
-    make_bucket: Callable[..., str], s3_endpoint: str, tmp_path: Path
+    make_bucket: Callable[..., str], s3_client: Any, tmp_path: Path
 ) -> Iterator[Callable[..., S3Storage]]:
-    """Build S3Storage instances on fresh buckets, the way build_storage() would."""
+    """Build S3Storage instances on fresh buckets.
+
+    They share the session's boto3 client, because building a client takes a noticeable
+    fraction of a second; test_s3.py covers building one from credentials.
+    """
     made: list[S3Storage] = []
 
     def make(bucket: str | None = None, **kwargs: Any) -> S3Storage:
         kwargs.setdefault("prefix", "showcase")
         kwargs.setdefault("transfer_config", SMALL_TRANSFERS)
         kwargs.setdefault("staging_dir", tmp_path / f"s3-staging-{len(made)}")
-        storage = S3Storage(
-            bucket=bucket or make_bucket(),
-            endpoint_url=s3_endpoint,
-            region=TEST_CREDENTIALS["region_name"],
-            access_key=TEST_CREDENTIALS["aws_access_key_id"],
-            secret_key=TEST_CREDENTIALS["aws_secret_access_key"],
-            **kwargs,
-        )
+        kwargs.setdefault("client", s3_client)
+        storage = S3Storage(bucket=bucket or make_bucket(), **kwargs)
         made.append(storage)
         return storage
 
@@ -103,13 +101,12 @@ def local_storage(tmp_path: Path) -> LocalStorage:
 
 
 @pytest.fixture(params=["local", "s3"])
-def storage(
-    request: pytest.FixtureRequest, tmp_path: Path, make_s3_storage: Callable[..., S3Storage]
-) -> Storage:
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     """Each backend in turn: the contract suite runs against both."""
     if request.param == "local":
         return LocalStorage(tmp_path / "uploads")
-    return make_s3_storage()
+    # Looked up lazily so local-only runs don't start the moto server.
+    return request.getfixturevalue("make_s3_storage")()
 
 
 def leftovers(storage: Storage) -> list[str]:

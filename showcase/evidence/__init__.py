@@ -1,0 +1,1 @@
+"""Evidence: stored files, their descriptions, and tags against a standard's units."""

@@ -1,0 +1,49 @@
+"""Per-object loaders: evidence and tags are visible exactly when their apprenticeship is."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from showcase import db
+from showcase.accounts.models import User
+from showcase.errors import NotFound
+from showcase.evidence.models import Evidence, EvidenceTag, TagEvent
+from showcase.portfolios.models import Apprenticeship
+from showcase.portfolios.permissions import visible_apprenticeships
+
+
+def get_evidence_or_404(user: User, evidence_id: int) -> Evidence:
+    evidence = db.session.scalar(
+        select(Evidence)
+        .join(Apprenticeship, Evidence.apprenticeship_id == Apprenticeship.id)
+        .where(
+            Evidence.id == evidence_id,
+            Evidence.deleted_at.is_(None),
+            visible_apprenticeships(user),
+        )
+        .options(
+            joinedload(Evidence.apprenticeship).joinedload(Apprenticeship.standard),
+            joinedload(Evidence.file),
+            selectinload(Evidence.tags).selectinload(EvidenceTag.reference),
+            selectinload(Evidence.tags).selectinload(EvidenceTag.events).joinedload(TagEvent.actor),
+        )
+    )
+    if evidence is None:
+        raise NotFound("No such evidence, or it is not in a portfolio you are party to.")
+    return evidence
+
+
+def get_tag_or_404(user: User, tag_id: int) -> EvidenceTag:
+    tag = db.session.scalar(
+        select(EvidenceTag)
+        .join(Evidence, EvidenceTag.evidence_id == Evidence.id)
+        .join(Apprenticeship, Evidence.apprenticeship_id == Apprenticeship.id)
+        .where(
+            EvidenceTag.id == tag_id, Evidence.deleted_at.is_(None), visible_apprenticeships(user)
+        )
+        .options(joinedload(EvidenceTag.evidence).joinedload(Evidence.apprenticeship))
+    )
+    if tag is None:
+        raise NotFound("No such tag, or it is not in a portfolio you are party to.")
+    return tag

@@ -1,0 +1,150 @@
+"""Evidence items, the files behind them, tags against criteria and each tag's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from showcase.accounts.models import User
+from showcase.db import Base, utcnow
+from showcase.portfolios.models import Apprenticeship
+from showcase.standards.models import StandardReference
+
+
+def _enum(kind: type[enum.StrEnum], length: int = 40) -> Enum:
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class EvidenceKind(enum.StrEnum):
+    WITNESS_STATEMENT = "witness_statement"
+    RECORDING = "recording"
+    PROGRESS_REVIEW = "progress_review"
+    CUSTOMER_FEEDBACK = "customer_feedback"
+    MANAGER_STATEMENT = "manager_statement"
+    OBSERVATION_RECORD = "observation_record"
+    REFLECTIVE_ACCOUNT = "reflective_account"
+    WORK_PRODUCT = "work_product"
+    PHOTO = "photo"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class TagStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    SENT_BACK = "sent_back"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "Awaiting tutor", "accepted": "Accepted", "sent_back": "Sent back"}[
+            self.value
+        ]
+
+
+class StoredFile(Base):
+    """A blob in storage. Written first under a fresh key; its row commits with the evidence."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Generated, write-once storage key; never derived from the user's filename.
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: Sniffed from the content, never taken from the client.
+    mime_type: Mapped[str] = mapped_column(String(120))
+    #: The uploader's filename, sanitised, for display and download names only.
+    display_name: Mapped[str] = mapped_column(String(255))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Evidence(Base):
+    __tablename__ = "evidence_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    apprenticeship_id: Mapped[int] = mapped_column(ForeignKey("apprenticeships.id"), index=True)
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind))
+    #: When the work happened, which may be long before the upload.
+    activity_date: Mapped[dt.date]
+    description: Mapped[str] = mapped_column(Text, default="")
+    witness_name: Mapped[str | None] = mapped_column(String(200))
+    witness_role: Mapped[str | None] = mapped_column(String(200))
+    witness_relationship: Mapped[str | None] = mapped_column(String(200))
+    #: Email or phone the assessor can use to verify the statement.
+    witness_contact: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: Deletion is recorded, not erased: the row stays, hidden, with who and when.
+    deleted_at: Mapped[dt.datetime | None]
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Set when a submitted showcase includes this item; from then on it never changes.
+    locked_at: Mapped[dt.datetime | None]
+
+    apprenticeship: Mapped[Apprenticeship] = relationship()
+    file: Mapped[StoredFile | None] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    tags: Mapped[list[EvidenceTag]] = relationship(
+        back_populates="evidence", order_by="EvidenceTag.id"
+    )
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class EvidenceTag(Base):
+    """A claim that an evidence item shows a unit of the standard, with the reason why."""
+
+    __tablename__ = "evidence_tags"
+    __table_args__ = (UniqueConstraint("evidence_id", "reference_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    reference_id: Mapped[int] = mapped_column(ForeignKey("standard_references.id"), index=True)
+    #: The apprentice's account of how the evidence shows the unit.
+    justification: Mapped[str] = mapped_column(Text)
+    status: Mapped[TagStatus] = mapped_column(_enum(TagStatus, 20), default=TagStatus.PENDING)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Removed tags keep their row and history; re-tagging revives the row.
+    removed_at: Mapped[dt.datetime | None]
+
+    evidence: Mapped[Evidence] = relationship(back_populates="tags")
+    reference: Mapped[StandardReference] = relationship()
+    events: Mapped[list[TagEvent]] = relationship(back_populates="tag", order_by="TagEvent.id")
+
+
+class TagEvent(Base):
+    """One step in a tag's history: created, edited, accepted, sent back, removed, restored."""
+
+    __tablename__ = "evidence_tag_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("evidence_tags.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    justification: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    tag: Mapped[EvidenceTag] = relationship(back_populates="events")
+    actor: Mapped[User] = relationship()

@@ -1,0 +1,68 @@
+"""Serving stored files: after the permission check, with the sniffed type, Range support and
+a sandboxing policy. Inline only for PDF, images, audio and video (indico's should_inline_file).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, redirect, request
+from werkzeug.http import parse_range_header
+
+from showcase.evidence.models import StoredFile
+from showcase.storage import Storage, file_type
+
+#: User files may not run script, load anything, or be framed by other sites.
+USER_FILE_CSP = (
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+)
+PRESIGNED_SECONDS = 300
+CHUNK = 256 * 1024
+
+
+def content_disposition(stored: StoredFile, inline: bool) -> str:
+    name = stored.display_name or "evidence"
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+def serve_stored_file(storage: Storage, stored: StoredFile, *, want_inline: bool) -> Response:
+    """Send ``stored`` as a download, or inline when it is safe and asked for."""
+    ftype = file_type(stored.mime_type)
+    inline = bool(want_inline and ftype is not None and ftype.inline)
+    url = storage.presigned_url(
+        stored.key,
+        filename=stored.display_name,
+        content_type=stored.mime_type,
+        inline=inline,
+        expires_in=PRESIGNED_SECONDS,
+    )
+    if url is not None:
+        response = redirect(url, code=302)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    size = stored.size
+    headers = {
+        "Content-Type": stored.mime_type,
+        "Content-Disposition": content_disposition(stored, inline),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": USER_FILE_CSP,
+        "Accept-Ranges": "bytes",
+        "Cache-Control": "private, max-age=300",
+        "ETag": f'"{stored.sha256}"',
+    }
+    status = 200
+    start, end = 0, size - 1
+    byte_range = parse_range_header(request.headers.get("Range"))
+    if byte_range is not None and size > 0:
+        bounds = byte_range.range_for_length(size)
+        if bounds is None:
+            return Response(status=416, headers={"Content-Range": f"bytes */{size}", **headers})
+        start, end = bounds[0], bounds[1] - 1
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    headers["Content-Length"] = str(end - start + 1 if size else 0)
+    body = storage.iter_range(stored.key, start, end, CHUNK) if size else iter(())
+    return Response(body, status=status, headers=headers, direct_passthrough=True)
