@@ -13,9 +13,9 @@ db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
 
 
 @db_cli.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
-    """Create or upgrade the schema to REVISION (default: head)."""
+    """Create or upgrade the schema to REVISION (default: every head)."""
     migrate.upgrade(get_database().engine, revision)
     click.echo(f"Database is at {revision}.")
 

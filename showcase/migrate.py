@@ -17,7 +17,7 @@ def alembic_config(bind: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema up to ``revision``."""
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
