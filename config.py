@@ -31,6 +31,10 @@ class Config:
     MAX_UPLOAD_BYTES = 2 * 1024**3
     #: Partial (resumable) uploads untouched for this long are removed by `flask storage cleanup`.
     PARTIAL_UPLOAD_MAX_AGE_HOURS = 48
+    #: Part size of resumable uploads (at least 5 MiB, S3's minimum for all but the last part).
+    RESUMABLE_PART_BYTES = 8 * 1024**2
+    #: The upload page sends files larger than this in resumable parts, smaller ones in one go.
+    RESUMABLE_THRESHOLD_BYTES = 32 * 1024**2
     #: Flask-Limiter store; memory:// is per process, so production uses Redis.
     RATELIMIT_STORAGE_URI = "memory://"
     SIGN_IN_RATE_LIMIT = "10 per minute"

@@ -44,9 +44,19 @@ def db_revision(message: str) -> None:
 
 def init_cli(app: Flask) -> None:
     from showcase.accounts.cli import orgs_cli, users_cli
+    from showcase.audit.cli import audit_cli
     from showcase.demo import demo_cli
     from showcase.portfolios.cli import apprenticeships_cli
     from showcase.standards.cli import standards_cli
+    from showcase.submissions.cli import submissions_cli
 
     for group in (db_cli, orgs_cli, users_cli, apprenticeships_cli, standards_cli, demo_cli):
         app.cli.add_command(group)
+    app.cli.add_command(submissions_cli)
+    app.cli.add_command(audit_cli)
+    from showcase.evidence.storage_cli import storage_cli
+
+    app.cli.add_command(storage_cli)
+    from showcase.coverage.cli import coverage_cli
+
+    app.cli.add_command(coverage_cli)

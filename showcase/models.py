@@ -1,22 +1,45 @@
 """Imports every domain's models so Base.metadata is complete (Alembic, tests)."""
 
 from showcase.accounts.models import ApiToken, Invitation, Organisation, User
+from showcase.assessment.models import Assessment, Judgement, MethodRecord, QADecision
+from showcase.audit.models import AuditEntry
+from showcase.coverage.models import CoverageRollup
 from showcase.db import Base
-from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent
+from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent, UploadSession
 from showcase.portfolios.models import Apprenticeship
+from showcase.reviews.models import ProgressReview, ReviewAction
 from showcase.standards.models import Standard, StandardReference
+from showcase.submissions.models import (
+    GapAcknowledgement,
+    GatewaySignoff,
+    Submission,
+    SubmissionItem,
+)
 
 __all__ = [
     "ApiToken",
     "Apprenticeship",
+    "Assessment",
+    "AuditEntry",
     "Base",
+    "CoverageRollup",
     "Evidence",
     "EvidenceTag",
+    "GapAcknowledgement",
+    "GatewaySignoff",
     "Invitation",
+    "Judgement",
+    "MethodRecord",
     "Organisation",
+    "ProgressReview",
+    "QADecision",
+    "ReviewAction",
     "Standard",
     "StandardReference",
     "StoredFile",
+    "Submission",
+    "SubmissionItem",
     "TagEvent",
+    "UploadSession",
     "User",
 ]

@@ -1,14 +1,22 @@
-// Uploads each chosen file in its own request with a progress bar and a message per file.
-// The body is the raw file, so the server streams it to storage without a multipart parser.
+// Uploads each chosen file with a progress bar and a message per file.
+// Small files go in one request whose body is the raw file, so the server streams it to storage
+// without a multipart parser. Large files (recordings from phones on flaky connections) go in
+// parts through the resumable protocol (see showcase/evidence/resumable.py): after a dropped
+// connection the script asks the server how far it got and carries on from there, retrying with
+// backoff a few times before offering a "Resume" button.
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
   if (!form) return;
   var list = document.getElementById("upload-list");
   var url = form.dataset.uploadUrl;
+  var resumableUrl = form.dataset.resumableUrl;
+  var threshold = parseInt(form.dataset.resumableThreshold, 10);
   var maxBytes = parseInt(form.dataset.maxBytes, 10);
   var csrf = form.querySelector("input[name=csrf_token]").value;
   var zone = document.getElementById("drop-zone");
+  // Delays before each retry of a failed part; then the person decides (Resume button).
+  var BACKOFF_MS = [1000, 2000, 4000, 8000, 16000];
   form.classList.add("js");
 
   function human(bytes) {
@@ -31,7 +39,12 @@
     status.textContent = "Waiting…";
     li.append(name, bar, status);
     list.appendChild(li);
-    return { li: li, bar: bar, status: status };
+    return { li: li, bar: bar, status: status, name: file.name };
+  }
+
+  function progress(ui, done, total) {
+    ui.bar.value = total ? Math.floor((done / total) * 100) : 0;
+    ui.status.textContent = ui.bar.value + "%";
   }
 
   function fail(ui, message) {
@@ -40,44 +53,156 @@
     ui.bar.remove();
   }
 
-  function send(file, ui) {
+  function succeed(ui, item) {
+    ui.bar.value = 100;
+    ui.li.classList.add("upload-done");
+    ui.status.textContent = "Uploaded. ";
+    var a = document.createElement("a");
+    a.href = item.url;
+    a.textContent = "Describe and tag “" + item.title + "”";
+    ui.status.appendChild(a);
+  }
+
+  function parse(xhr) {
+    try { return JSON.parse(xhr.responseText); } catch (err) { return {}; }
+  }
+
+  function errorMessage(xhr, body) {
+    return (body.error && body.error.message) || "the server answered " + xhr.status + ".";
+  }
+
+  // One request; resolves with the XHR whatever the status (status 0: the connection failed).
+  function request(method, target, body, headers, onProgress) {
     return new Promise(function (resolve) {
-      if (file.size > maxBytes) {
-        fail(ui, "larger than the " + human(maxBytes) + " limit.");
-        return resolve();
-      }
       var xhr = new XMLHttpRequest();
-      xhr.open("POST", url);
+      xhr.open(method, target);
       xhr.setRequestHeader("X-CSRFToken", csrf);
-      xhr.setRequestHeader("X-Filename", encodeURIComponent(file.name));
-      xhr.setRequestHeader("Content-Type", "application/octet-stream");
       xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.onprogress = function (e) {
-        if (e.lengthComputable) {
-          ui.bar.value = Math.round((e.loaded / e.total) * 100);
-          ui.status.textContent = ui.bar.value + "%";
-        }
-      };
-      xhr.onload = function () {
-        var body = {};
-        try { body = JSON.parse(xhr.responseText); } catch (err) { /* not JSON */ }
-        if (xhr.status === 201) {
-          ui.bar.value = 100;
-          ui.li.classList.add("upload-done");
-          ui.status.textContent = "Uploaded. ";
-          var a = document.createElement("a");
-          a.href = body.url;
-          a.textContent = "Describe and tag “" + body.title + "”";
-          ui.status.appendChild(a);
-        } else {
-          fail(ui, (body.error && body.error.message) || "the server answered " + xhr.status + ".");
-        }
-        resolve();
-      };
-      xhr.onerror = function () { fail(ui, "the connection dropped. Try again."); resolve(); };
-      ui.status.textContent = "Uploading…";
-      xhr.send(file);
+      Object.keys(headers || {}).forEach(function (name) { xhr.setRequestHeader(name, headers[name]); });
+      if (onProgress) {
+        xhr.upload.onprogress = function (e) { if (e.lengthComputable) onProgress(e.loaded); };
+      }
+      xhr.onload = function () { resolve(xhr); };
+      xhr.onerror = xhr.onabort = xhr.ontimeout = function () { resolve({ status: 0, responseText: "" }); };
+      xhr.send(body);
     });
+  }
+
+  function sendWhole(file, ui) {
+    ui.status.textContent = "Uploading…";
+    return request("POST", url, file, {
+      "X-Filename": encodeURIComponent(file.name),
+      "Content-Type": "application/octet-stream"
+    }, function (loaded) { progress(ui, loaded, file.size); }).then(function (xhr) {
+      var body = parse(xhr);
+      if (xhr.status === 201) succeed(ui, body);
+      else if (xhr.status === 0) fail(ui, "the connection dropped. Try again.");
+      else fail(ui, errorMessage(xhr, body));
+    });
+  }
+
+  // -- resumable ---------------------------------------------------------------------------
+
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  // Remember the session per file so a reload of the page can carry on where it stopped.
+  function memoKey(file) {
+    return "showcase-upload:" + resumableUrl + ":" + file.name + ":" + file.size + ":" + file.lastModified;
+  }
+  function remember(file, target) { try { localStorage.setItem(memoKey(file), target); } catch (e) { /* private mode */ } }
+  function forget(file) { try { localStorage.removeItem(memoKey(file)); } catch (e) { /* private mode */ } }
+  function recalled(file) { try { return localStorage.getItem(memoKey(file)); } catch (e) { return null; } }
+
+  function status(target) {
+    return request("GET", target).then(function (xhr) {
+      return xhr.status === 200 ? parse(xhr) : null;
+    });
+  }
+
+  function start(file) {
+    var known = recalled(file);
+    var existing = known ? status(known) : Promise.resolve(null);
+    return existing.then(function (session) {
+      if (session && !session.complete) return { session: session };
+      return request("POST", resumableUrl, JSON.stringify({ filename: file.name, size: file.size }),
+        { "Content-Type": "application/json" }).then(function (xhr) {
+        var body = parse(xhr);
+        if (xhr.status === 201) { remember(file, body.url); return { session: body }; }
+        return { error: xhr.status === 0 ? "the connection dropped. Try again." : errorMessage(xhr, body) };
+      });
+    });
+  }
+
+  function sendResumable(file, ui) {
+    ui.status.textContent = "Uploading…";
+    return start(file).then(function (started) {
+      if (started.error) return fail(ui, started.error);
+      return sendParts(file, ui, started.session);
+    });
+  }
+
+  function sendParts(file, ui, session) {
+    var offset = session.offset, attempts = 0;
+    function next() {
+      progress(ui, offset, file.size);
+      var end = Math.min(offset + session.part_size, file.size);
+      return request("PATCH", session.url, file.slice(offset, end), {
+        "Upload-Offset": String(offset),
+        "Content-Type": "application/offset+octet-stream"
+      }, function (loaded) { progress(ui, offset + loaded, file.size); }).then(function (xhr) {
+        var body = parse(xhr);
+        if (xhr.status === 201) { forget(file); return succeed(ui, body.evidence); }
+        if (xhr.status === 200 || (xhr.status === 409 && typeof body.offset === "number")) {
+          offset = body.offset; attempts = 0;
+          return next();
+        }
+        if (xhr.status === 0 || xhr.status >= 500 || xhr.status === 408) return retry();
+        forget(file);
+        return fail(ui, errorMessage(xhr, body));
+      });
+    }
+    function retry() {
+      if (attempts >= BACKOFF_MS.length) return offerResume();
+      var wait = BACKOFF_MS[attempts++];
+      ui.status.textContent = "Connection lost. Trying again in " + Math.round(wait / 1000) + " s…";
+      return sleep(wait).then(function () { return status(session.url); }).then(function (now) {
+        if (!now) return retry();
+        offset = now.offset;
+        ui.status.textContent = "Resuming…";
+        return next();
+      });
+    }
+    function offerResume() {
+      ui.li.classList.add("upload-paused");
+      ui.status.textContent = "Paused at " + Math.floor((offset / file.size) * 100) +
+        "%: the connection keeps dropping. Check your signal, then resume. ";
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button-secondary";
+      button.textContent = "Resume";
+      button.setAttribute("aria-label", "Resume uploading " + file.name);
+      ui.status.appendChild(button);
+      // Let the other files in the queue go on meanwhile; the button restarts this one.
+      button.addEventListener("click", function () {
+        ui.li.classList.remove("upload-paused");
+        attempts = 0;
+        ui.status.textContent = "Resuming…";
+        status(session.url).then(function (now) {
+          if (now) offset = now.offset;
+          return next();
+        });
+      });
+    }
+    return next();
+  }
+
+  function send(file, ui) {
+    if (file.size > maxBytes) {
+      fail(ui, "larger than the " + human(maxBytes) + " limit.");
+      return Promise.resolve();
+    }
+    if (resumableUrl && file.size > threshold) return sendResumable(file, ui);
+    return sendWhole(file, ui);
   }
 
   function uploadAll(files) {

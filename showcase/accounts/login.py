@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Request
+from flask import Flask, Request, g
 from flask_login import current_user
 
 from showcase import db
@@ -18,6 +18,13 @@ from showcase.extensions import login_manager
 
 def init_login(app: Flask) -> None:
     login_manager.init_app(app)
+
+    @app.before_request
+    def _forget_cached_user() -> None:
+        # Flask-Login caches the user on ``g``, which outlives a request when an app context
+        # is already pushed (tests, CLI). Reload per request, in that request's session.
+        g.pop("_login_user", None)
+
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"

@@ -102,10 +102,14 @@ def accept_invitation(token: str) -> str | Response:
 @bp.get("/")
 @login_required
 def home() -> str:
+    from showcase.assessment.views import assessments_for
     from showcase.portfolios.services import list_apprenticeships
 
     user: User = current_user
-    context: dict = {"apprenticeships": list_apprenticeships(user)}
+    context: dict = {
+        "apprenticeships": list_apprenticeships(user),
+        "assessments": assessments_for(user),
+    }
     if user.role is Role.ADMIN:
         context["organisations"] = _managed_organisations(user)
     return render_template(f"home/{user.role.value}.html", **context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.accounts.models import User
@@ -148,3 +148,37 @@ class TagEvent(Base):
 
     tag: Mapped[EvidenceTag] = relationship(back_populates="events")
     actor: Mapped[User] = relationship()
+
+
+class UploadSession(Base):
+    """A resumable upload in progress: parts go to a storage multipart upload until complete."""
+
+    __tablename__ = "upload_sessions"
+
+    #: Random 32-hex id; it appears in URLs, so it must not be guessable or sequential.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    apprenticeship_id: Mapped[int] = mapped_column(ForeignKey("apprenticeships.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: The uploader's file name, sanitised for display; never used as a key.
+    filename: Mapped[str] = mapped_column(String(255))
+    #: The size the client announced; the upload completes when this many bytes arrived.
+    size: Mapped[int] = mapped_column(BigInteger)
+    #: Fixed at creation so a configuration change can't break uploads already under way.
+    part_size: Mapped[int] = mapped_column(BigInteger)
+    storage_key: Mapped[str] = mapped_column(String(300), unique=True)
+    #: The backend's multipart upload id (S3's are long opaque strings).
+    storage_upload_id: Mapped[str] = mapped_column(String(1024))
+    #: Parts received so far as [part_number, etag, size] lists, to complete the upload.
+    parts: Mapped[list] = mapped_column(JSON, default=list)
+    bytes_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    completed_at: Mapped[dt.datetime | None]
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"))
+
+    apprenticeship: Mapped[Apprenticeship] = relationship()
+    evidence: Mapped[Evidence | None] = relationship()
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from showcase import db
 from showcase.accounts.models import User
+from showcase.audit.services import record
 from showcase.errors import Forbidden, NotFound, SubmissionLocked, ValidationFailed
 from showcase.evidence.models import (
     Evidence,
@@ -127,8 +128,12 @@ def add_evidence(
     max_bytes: int,
     details: EvidenceDetails | None = None,
     written: list[str] | None = None,
+    ingested: IngestedFile | None = None,
 ) -> Evidence:
-    """Store an upload (if any) and add an evidence item describing it."""
+    """Store an upload (if any) and add an evidence item describing it.
+
+    ``ingested`` describes a file already stored and checked (a finished resumable upload).
+    """
     if not can_add_evidence(actor, apprenticeship):
         raise Forbidden("Only the apprentice can add evidence to their portfolio.")
     details = details or EvidenceDetails()
@@ -140,6 +145,7 @@ def add_evidence(
         )
         if written is not None:
             written.append(key)
+    if ingested is not None:
         stored = _stored_file(actor, ingested)
         if details.title is None:
             details.title = ingested.display_name.rsplit(".", 1)[0][:TITLE_MAX] or "Untitled"
@@ -162,6 +168,14 @@ def add_evidence(
     _apply_details(evidence, details)
     db.session.add(evidence)
     db.session.flush()
+    record(
+        actor,
+        "evidence.added",
+        evidence,
+        apprenticeship_id=apprenticeship.id,
+        sha256=stored.sha256 if stored else None,
+        size=stored.size if stored else None,
+    )
     return evidence
 
 
@@ -184,6 +198,7 @@ def update_evidence(actor: User, evidence: Evidence, details: EvidenceDetails) -
     _apply_details(evidence, details)
     evidence.updated_at = db.utcnow()
     db.session.flush()
+    record(actor, "evidence.updated", evidence, apprenticeship_id=evidence.apprenticeship_id)
     return evidence
 
 
@@ -197,10 +212,21 @@ def delete_evidence(actor: User, evidence: Evidence) -> None:
             tag.removed_at = evidence.deleted_at
             _event(tag, actor, "removed", comment="evidence deleted")
     db.session.flush()
+    record(actor, "evidence.deleted", evidence, apprenticeship_id=evidence.apprenticeship_id)
 
 
 def _event(tag: EvidenceTag, actor: User, action: str, **values: str | None) -> None:
     db.session.add(TagEvent(tag=tag, actor_id=actor.id, action=action, **values))
+    db.session.flush()
+    record(
+        actor,
+        f"tag.{action}",
+        tag,
+        apprenticeship_id=tag.evidence.apprenticeship_id,
+        evidence_id=tag.evidence.id,
+        ref=tag.reference.ref,
+        comment=values.get("comment"),
+    )
 
 
 def _unit(apprenticeship: Apprenticeship, ref: str) -> StandardReference:

@@ -4,30 +4,45 @@ a sandboxing policy. Inline only for PDF, images, audio and video (indico's shou
 
 from __future__ import annotations
 
+from typing import Protocol
 from urllib.parse import quote
 
 from flask import Response, redirect, request
 from werkzeug.http import parse_range_header
 
-from showcase.evidence.models import StoredFile
 from showcase.storage import Storage, file_type
+
+
+class ServableFile(Protocol):
+    """What serving needs of a file: a StoredFile, or a frozen copy described by a manifest."""
+
+    key: str
+    size: int
+    sha256: str
+    mime_type: str
+    display_name: str
+
 
 #: User files may not run script, load anything, or be framed by other sites.
 USER_FILE_CSP = (
-    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'; sandbox"
 )
+#: Chromium's PDF viewer refuses to run in a sandboxed document, so PDFs get the same policy
+#: without ``sandbox``; the viewer does not run the PDF's scripts with the app's origin.
+PDF_CSP = "default-src 'none'; frame-ancestors 'self'"
 PRESIGNED_SECONDS = 300
 CHUNK = 256 * 1024
 
 
-def content_disposition(stored: StoredFile, inline: bool) -> str:
+def content_disposition(stored: ServableFile, inline: bool) -> str:
     name = stored.display_name or "evidence"
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
     kind = "inline" if inline else "attachment"
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
-def serve_stored_file(storage: Storage, stored: StoredFile, *, want_inline: bool) -> Response:
+def serve_stored_file(storage: Storage, stored: ServableFile, *, want_inline: bool) -> Response:
     """Send ``stored`` as a download, or inline when it is safe and asked for."""
     ftype = file_type(stored.mime_type)
     inline = bool(want_inline and ftype is not None and ftype.inline)
@@ -48,7 +63,10 @@ def serve_stored_file(storage: Storage, stored: StoredFile, *, want_inline: bool
         "Content-Type": stored.mime_type,
         "Content-Disposition": content_disposition(stored, inline),
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": USER_FILE_CSP,
+        "Content-Security-Policy": PDF_CSP
+        if stored.mime_type == "application/pdf"
+        else USER_FILE_CSP,
+        "X-Frame-Options": "SAMEORIGIN",
         "Accept-Ranges": "bytes",
         "Cache-Control": "private, max-age=300",
         "ETag": f'"{stored.sha256}"',

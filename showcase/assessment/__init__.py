@@ -1,0 +1,1 @@
+"""Independent end-point assessment: assignment, judgements, grading, quality assurance."""

@@ -1,0 +1,35 @@
+"""Administrators read the audit trail of what they administer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from showcase import db
+from showcase.accounts.login import roles_required
+from showcase.accounts.models import Role
+from showcase.audit.models import AuditEntry
+from showcase.audit.services import verify_chain
+from showcase.portfolios.models import Apprenticeship
+from showcase.portfolios.permissions import visible_apprenticeships
+
+bp = Blueprint("audit", __name__)
+
+PAGE_SIZE = 100
+
+
+@bp.get("/admin/audit")
+@roles_required(Role.ADMIN)
+def index() -> str:
+    before = request.args.get("before", type=int)
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
+    if before:
+        stmt = stmt.where(AuditEntry.id < before)
+    if not current_user.is_platform_admin:
+        # Organisation admins read the entries of apprenticeships they administer.
+        visible = select(Apprenticeship.id).where(visible_apprenticeships(current_user))
+        stmt = stmt.where(AuditEntry.apprenticeship_id.in_(visible))
+    entries = db.session.scalars(stmt).all()
+    chain = verify_chain() if current_user.is_platform_admin and not before else None
+    return render_template("audit/index.html", entries=entries, chain=chain, page_size=PAGE_SIZE)

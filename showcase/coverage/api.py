@@ -1,0 +1,161 @@
+"""Coverage and dashboard endpoints of the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import request
+from flask_login import current_user
+from pydantic import BaseModel
+from spectree import Response
+
+from showcase.api import bp, spec
+from showcase.coverage import services
+from showcase.coverage.permissions import can_see_dashboard
+from showcase.coverage.views import parse_as_of
+from showcase.errors import Forbidden
+from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.standards import coverage
+
+
+class GapOut(BaseModel):
+    kind: str
+    reason: str
+    action: str
+
+
+class UnitOut(BaseModel):
+    ref: str
+    module: str
+    number: str
+    tags: int
+    accepted: int
+    pending: int
+    sent_back: int
+    third_party_accepted: int
+    kinds: list[str]
+    covered: bool
+    gap: GapOut | None
+
+
+class GroupOut(BaseModel):
+    key: str
+    title: str
+    covered: int
+    total: int
+    percent: int
+
+
+class CoverageOut(BaseModel):
+    apprenticeship_id: int
+    as_of: dt.date
+    overall: GroupOut
+    modules: list[GroupOut]
+    methods: list[GroupOut]
+    units: list[UnitOut]
+
+
+class CoverageQuery(BaseModel):
+    as_of: dt.date | None = None
+
+
+def _group(group: coverage.GroupCoverage) -> GroupOut:
+    return GroupOut(
+        key=group.key,
+        title=group.title,
+        covered=group.covered,
+        total=group.total,
+        percent=group.percent,
+    )
+
+
+def serialise_report(apprenticeship_id: int, report: coverage.Report) -> CoverageOut:
+    return CoverageOut(
+        apprenticeship_id=apprenticeship_id,
+        as_of=report.as_of,
+        overall=_group(report.overall),
+        modules=[_group(m) for m in report.modules],
+        methods=[_group(g) for g in report.groups],
+        units=[
+            UnitOut(
+                ref=u.rule.ref,
+                module=u.rule.module_key,
+                number=u.rule.number,
+                tags=u.tally.tag_count,
+                accepted=u.tally.accepted,
+                pending=u.tally.pending,
+                sent_back=u.tally.sent_back,
+                third_party_accepted=u.tally.third_party_accepted,
+                kinds=list(u.tally.kinds),
+                covered=u.covered,
+                gap=GapOut(kind=u.gap.kind, reason=u.gap.reason, action=u.gap.action)
+                if u.gap
+                else None,
+            )
+            for u in report.units
+        ],
+    )
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>/coverage")
+@spec.validate(query=CoverageQuery, resp=Response(HTTP_200=CoverageOut), tags=["coverage"])
+def get_coverage(apprenticeship_id: int) -> CoverageOut:
+    """Coverage per unit, module, method and overall, as of a date (default today)."""
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    today = dt.date.today()
+    as_of = parse_as_of(request.args.get("as_of"), today)
+    return serialise_report(apprenticeship.id, services.report_at(apprenticeship, as_of, today))
+
+
+class ReviewDueOut(BaseModel):
+    month: int
+    due: dt.date
+
+
+class DashboardRowOut(BaseModel):
+    apprenticeship_id: int
+    apprentice: str
+    standard: str
+    covered: int
+    total: int
+    percent: int
+    expected_percent: int | None
+    pace: str
+    gaps_by_module: dict[str, int]
+    next_review: ReviewDueOut | None
+    overdue_reviews: list[ReviewDueOut]
+    months_to_gateway: int | None
+
+
+class DashboardOut(BaseModel):
+    items: list[DashboardRowOut]
+
+
+@bp.get("/dashboard")
+@spec.validate(resp=Response(HTTP_200=DashboardOut), tags=["coverage"])
+def get_dashboard() -> DashboardOut:
+    """The caller's cohort: coverage, gaps by module, reviews due and time to gateway."""
+    if not can_see_dashboard(current_user):
+        raise Forbidden("Dashboards are for line managers, tutors and administrators.")
+    items = []
+    for row in services.dashboard(current_user):
+        item = row.apprenticeship
+        items.append(
+            DashboardRowOut(
+                apprenticeship_id=item.id,
+                apprentice=item.apprentice.name,
+                standard=item.standard.key,
+                covered=row.covered,
+                total=row.total,
+                percent=row.percent,
+                expected_percent=None if row.expected is None else round(row.expected * 100),
+                pace=row.pace,
+                gaps_by_module=dict(row.module_gaps),
+                next_review=ReviewDueOut(month=row.next_review.month, due=row.next_review.due)
+                if row.next_review
+                else None,
+                overdue_reviews=[ReviewDueOut(month=p.month, due=p.due) for p in row.overdue],
+                months_to_gateway=row.months_to_gateway,
+            )
+        )
+    return DashboardOut(items=items)

@@ -1,0 +1,188 @@
+"""Keeps ``coverage_rollups`` in step with evidence and tags, inside the flush that changes them.
+
+A session ``after_flush`` listener notices new, changed or deleted ``EvidenceTag`` rows and
+``Evidence`` rows whose kind, apprenticeship or deletion changed, and recomputes the affected
+(apprenticeship, unit) rows with a few set-based statements on the flush's own connection. The
+evidence services need no change, and the rollup commits or rolls back with the change itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, delete, event, func, insert, select
+from sqlalchemy.orm import Session
+
+from showcase.coverage.models import CoverageRollup
+from showcase.evidence.models import Evidence, EvidenceTag, TagStatus
+from showcase.portfolios.models import Apprenticeship
+from showcase.standards import coverage
+from showcase.standards.models import Standard, StandardReference
+from showcase.standards.services import doc_for
+
+_rules_cache: dict[str, coverage.StandardRules] = {}
+
+
+def rules_for(standard: Standard) -> coverage.StandardRules:
+    """The coverage rules of a standard, cached by file hash (an imported file never changes)."""
+    rules = _rules_cache.get(standard.file_sha256)
+    if rules is None:
+        rules = _rules_cache[standard.file_sha256] = coverage.rules_from_doc(doc_for(standard))
+    return rules
+
+
+def _live() -> Any:
+    return and_(EvidenceTag.removed_at.is_(None), Evidence.deleted_at.is_(None))
+
+
+def recompute(
+    conn: Connection,
+    standards: dict[int, Standard],
+    apprenticeship_ids: Iterable[int] | None = None,
+    reference_ids: Iterable[int] | None = None,
+) -> int:
+    """Rewrite the rollup rows of apprenticeships × references (all of them when both are None).
+
+    Every pair that has any tag row (even a removed one) gets a row, so rebuilding from scratch
+    and maintaining incrementally give the same table. Returns the number of rows written.
+    """
+    where = []
+    if apprenticeship_ids is not None:
+        where.append(Evidence.apprenticeship_id.in_(list(apprenticeship_ids)))
+    if reference_ids is not None:
+        where.append(EvidenceTag.reference_id.in_(list(reference_ids)))
+    live = _live()
+    rows = conn.execute(
+        select(
+            Evidence.apprenticeship_id,
+            Apprenticeship.standard_id,
+            EvidenceTag.reference_id,
+            StandardReference.ref,
+            StandardReference.module_key,
+            Evidence.kind,
+            EvidenceTag.status,
+            func.sum(case((live, 1), else_=0)),
+        )
+        .select_from(EvidenceTag)
+        .join(Evidence, EvidenceTag.evidence_id == Evidence.id)
+        .join(Apprenticeship, Evidence.apprenticeship_id == Apprenticeship.id)
+        .join(StandardReference, EvidenceTag.reference_id == StandardReference.id)
+        .where(*where)
+        .group_by(
+            Evidence.apprenticeship_id,
+            Apprenticeship.standard_id,
+            EvidenceTag.reference_id,
+            StandardReference.ref,
+            StandardReference.module_key,
+            Evidence.kind,
+            EvidenceTag.status,
+        )
+    ).all()
+    grouped: dict[tuple[int, int], list] = defaultdict(list)
+    for row in rows:
+        grouped[(row[0], row[2])].append(row)
+    values = []
+    for (apprenticeship_id, reference_id), group in grouped.items():
+        standard_id, ref, module_key = group[0][1], group[0][3], group[0][4]
+        rules = rules_for(standards[standard_id])
+        try:
+            rule = rules.unit(ref)
+        except KeyError:  # a criterion ref: tags only ever point at units, but be safe
+            continue
+        facts = [
+            coverage.TagFact(ref, 0, str(kind), TagStatus(status).value)
+            for *_, kind, status, live_count in group
+            for _ in range(int(live_count or 0))
+        ]
+        counts = coverage.tally(facts, rule.third_party_kinds)
+        values.append(
+            {
+                "apprenticeship_id": apprenticeship_id,
+                "reference_id": reference_id,
+                "module_key": module_key,
+                "tag_count": counts.tag_count,
+                "accepted_count": counts.accepted,
+                "pending_count": counts.pending,
+                "sent_back_count": counts.sent_back,
+                "third_party_count": counts.third_party,
+                "third_party_accepted_count": counts.third_party_accepted,
+                "kinds": ",".join(counts.kinds),
+                "is_covered": coverage.is_covered(rule, counts),
+            }
+        )
+    table = CoverageRollup.__table__
+    stmt = delete(table)
+    if apprenticeship_ids is not None:
+        stmt = stmt.where(table.c.apprenticeship_id.in_(list(apprenticeship_ids)))
+    if reference_ids is not None:
+        stmt = stmt.where(table.c.reference_id.in_(list(reference_ids)))
+    conn.execute(stmt)
+    if values:
+        now = coverage.dt.datetime.now(coverage.dt.UTC)
+        for value in values:
+            value["updated_at"] = now
+        conn.execute(insert(table), values)
+    return len(values)
+
+
+def _changed(obj: Evidence, *names: str) -> bool:
+    from sqlalchemy import inspect
+
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    tags: list[EvidenceTag] = []
+    items: list[Evidence] = []
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, EvidenceTag):
+            tags.append(obj)
+        elif isinstance(obj, Evidence) and (
+            obj in session.deleted
+            or (obj not in session.new and _changed(obj, "kind", "deleted_at", "apprenticeship_id"))
+        ):
+            items.append(obj)
+    if not tags and not items:
+        return
+    conn = session.connection()
+    apprenticeship_ids: set[int] = {e.apprenticeship_id for e in items}
+    reference_ids: set[int] = {t.reference_id for t in tags}
+    evidence_ids = {t.evidence_id for t in tags}
+    for evidence_id in evidence_ids:
+        # The identity map usually holds the item already; only strays cost a query.
+        item = session.get(Evidence, evidence_id)
+        if item is not None:
+            apprenticeship_ids.add(item.apprenticeship_id)
+    if items:
+        reference_ids.update(
+            conn.scalars(
+                select(EvidenceTag.reference_id).where(
+                    EvidenceTag.evidence_id.in_([e.id for e in items])
+                )
+            )
+        )
+    if not apprenticeship_ids or not reference_ids:
+        return
+    standard_ids = set(
+        conn.scalars(
+            select(Apprenticeship.standard_id).where(Apprenticeship.id.in_(apprenticeship_ids))
+        )
+    )
+    standards = {sid: session.get(Standard, sid) for sid in standard_ids}
+    recompute(conn, standards, apprenticeship_ids, reference_ids)
+
+
+def rebuild(session: Session) -> int:
+    """Recompute the whole rollup from the tags (``flask coverage rebuild``); flushes only."""
+    session.flush()
+    standards = {s.id: s for s in session.scalars(select(Standard))}
+    return recompute(session.connection(), standards)
+
+
+def register() -> None:
+    """Listen on every Session (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)

@@ -1,0 +1,221 @@
+"""Coverage pages: summary and gaps, the evidence matrix, the chart over time, the dashboard."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user, login_required
+
+from showcase.coverage import services
+from showcase.coverage.permissions import can_see_dashboard
+from showcase.coverage.rollup import rules_for
+from showcase.errors import Forbidden, ValidationFailed
+from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.reviews.services import list_reviews
+from showcase.standards import coverage
+
+bp = Blueprint("coverage", __name__)
+
+STATUS_LABELS = {"accepted": "Accepted", "pending": "Awaiting tutor", "sent_back": "Sent back"}
+#: Shown beside the colour so status never depends on colour alone.
+STATUS_ICONS = {"accepted": "✓", "pending": "…", "sent_back": "↩"}
+
+
+def parse_as_of(value: str | None, today: dt.date) -> dt.date:
+    """The ``as_of`` query parameter, today when absent; never in the future."""
+    if not value:
+        return today
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed("Give the date as YYYY-MM-DD.", field="as_of") from None
+    return min(day, today)
+
+
+@bp.app_template_global()
+def coverage_status(status: str) -> dict:
+    """Label and icon of a tag status, for templates."""
+    return {"label": STATUS_LABELS[status], "icon": STATUS_ICONS[status], "key": status}
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>/coverage")
+@login_required
+def show(apprenticeship_id: int) -> str:
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    today = dt.date.today()
+    as_of = parse_as_of(request.args.get("as_of"), today)
+    report = services.report_at(apprenticeship, as_of, today)
+    rules = rules_for(apprenticeship.standard)
+    months = coverage.months_between(apprenticeship.start_date, as_of)
+    expected = coverage.expected_share(months, rules.gateway_min_months)
+    share = report.overall.covered / report.overall.total if report.overall.total else 0.0
+    return render_template(
+        "coverage/show.html",
+        apprenticeship=apprenticeship,
+        report=report,
+        as_of=as_of,
+        today=today,
+        months=months,
+        expected=expected,
+        pace=coverage.pace(share, expected),
+        points=services.review_points(apprenticeship, list_reviews(apprenticeship), today),
+    )
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>/coverage/matrix")
+@login_required
+def matrix(apprenticeship_id: int) -> str:
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    return render_template(
+        "coverage/matrix.html",
+        apprenticeship=apprenticeship,
+        report=services.live_report(apprenticeship),
+        cells=services.matrix(apprenticeship),
+    )
+
+
+@dataclass(frozen=True)
+class Chart:
+    """Coordinates of the coverage-over-time chart, in the SVG's own units."""
+
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_width: int
+    plot_height: int
+    line: str
+    expected: str | None
+    dots: list[tuple[float, float, services.SeriesPoint]]
+    markers: list[tuple[float, str]]
+    gridlines: list[tuple[float, int]]
+
+
+def chart_for(
+    start: dt.date, points: list[services.SeriesPoint], gateway_months: int | None
+) -> Chart:
+    """Lay out the chart: x is time from the start, y is the share covered (0–100%)."""
+    width, height, left, top, right, bottom = 640, 320, 48, 16, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    end_months = max(gateway_months or 12, points[-1].month + 1, 12)
+    end = coverage.add_months(start, end_months)
+    span = max((end - start).days, 1)
+
+    def x(day: dt.date) -> float:
+        return round(left + plot_w * (day - start).days / span, 1)
+
+    def y(share: float) -> float:
+        return round(top + plot_h * (1 - share), 1)
+
+    dots = [(x(p.day), y(p.share), p) for p in points]
+    expected = None
+    if gateway_months:
+        gateway = coverage.add_months(start, gateway_months)
+        expected = f"{x(start)},{y(0)} {x(gateway)},{y(1)} {x(end)},{y(1)}"
+    markers = [
+        (x(coverage.add_months(start, m)), f"{m} months") for m in (3, 6, 9, 12) if m <= end_months
+    ]
+    return Chart(
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        plot_width=plot_w,
+        plot_height=plot_h,
+        line=" ".join(f"{px},{py}" for px, py, _ in dots),
+        expected=expected,
+        dots=dots,
+        markers=markers,
+        gridlines=[(y(share / 100), share) for share in (0, 25, 50, 75, 100)],
+    )
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>/coverage/history")
+@login_required
+def history(apprenticeship_id: int) -> str:
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    today = dt.date.today()
+    points = services.coverage_series(apprenticeship, today)
+    rules = rules_for(apprenticeship.standard)
+    last = points[-1]
+    return render_template(
+        "coverage/history.html",
+        apprenticeship=apprenticeship,
+        points=points,
+        chart=chart_for(apprenticeship.start_date, points, rules.gateway_min_months),
+        gateway_months=rules.gateway_min_months,
+        pace=coverage.pace(last.share, last.expected),
+        last=last,
+    )
+
+
+def _require_dashboard() -> None:
+    if not can_see_dashboard(current_user):
+        raise Forbidden("Dashboards are for line managers, tutors and administrators.")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard() -> str:
+    _require_dashboard()
+    today = dt.date.today()
+    return render_template(
+        "coverage/dashboard.html", rows=services.dashboard(current_user, today), today=today
+    )
+
+
+CSV_HEADER = [
+    "apprenticeship_id",
+    "apprentice",
+    "standard",
+    "start_date",
+    "covered",
+    "total",
+    "coverage_percent",
+    "expected_percent",
+    "pace",
+    "gaps_by_module",
+    "next_review_month",
+    "next_review_due",
+    "overdue_reviews",
+    "months_to_gateway",
+]
+
+
+@bp.get("/dashboard.csv")
+@login_required
+def dashboard_csv() -> Response:
+    _require_dashboard()
+    today = dt.date.today()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for row in services.dashboard(current_user, today):
+        item = row.apprenticeship
+        writer.writerow(
+            [
+                item.id,
+                item.apprentice.name,
+                item.standard.key,
+                item.start_date.isoformat(),
+                row.covered,
+                row.total,
+                row.percent,
+                "" if row.expected is None else round(row.expected * 100),
+                row.pace,
+                "; ".join(f"{title}: {n}" for title, n in row.module_gaps),
+                row.next_review.month if row.next_review else "",
+                row.next_review.due.isoformat() if row.next_review else "",
+                " ".join(f"{p.month}m" for p in row.overdue),
+                "" if row.months_to_gateway is None else row.months_to_gateway,
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="cohort-{today}.csv"'},
+    )

@@ -1,0 +1,307 @@
+"""Evidence endpoints of the JSON API: the same loaders, services and serving as the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import unquote
+
+from flask import Response as FlaskResponse
+from flask import current_app, request
+from flask_login import current_user
+from pydantic import BaseModel, Field
+from spectree import Response
+
+from showcase import db
+from showcase.api import bp, spec
+from showcase.errors import FileTooLarge, NotFound
+from showcase.evidence import resumable, services
+from showcase.evidence.loaders import get_evidence_or_404, get_tag_or_404
+from showcase.evidence.models import Evidence, EvidenceKind, EvidenceTag, TagStatus
+from showcase.evidence.serving import serve_stored_file
+from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.storage import format_size
+from showcase.storage_ext import get_storage
+
+bp.register_error_handler(resumable.OffsetMismatch, resumable.offset_mismatch_response)
+
+
+class FileOut(BaseModel):
+    name: str
+    size: int
+    sha256: str
+    mime_type: str
+    url: str
+
+
+class TagOut(BaseModel):
+    id: int
+    ref: str
+    justification: str
+    status: TagStatus
+    review_comment: str | None
+    reviewed_at: dt.datetime | None
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    apprenticeship_id: int
+    title: str
+    kind: EvidenceKind
+    activity_date: dt.date
+    description: str
+    witness_name: str | None
+    witness_role: str | None
+    witness_relationship: str | None
+    witness_contact: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    locked: bool
+    file: FileOut | None
+    tags: list[TagOut]
+
+
+class EvidenceList(BaseModel):
+    items: list[EvidenceOut]
+
+
+class EvidenceQuery(BaseModel):
+    ref: str | None = None
+    kind: EvidenceKind | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    q: str | None = Field(default=None, max_length=200)
+    status: TagStatus | None = None
+
+
+class EvidenceIn(BaseModel):
+    """Only the fields given change."""
+
+    title: str | None = Field(default=None, max_length=200)
+    kind: EvidenceKind | None = None
+    activity_date: dt.date | None = None
+    description: str | None = Field(default=None, max_length=20000)
+    witness_name: str | None = Field(default=None, max_length=200)
+    witness_role: str | None = Field(default=None, max_length=200)
+    witness_relationship: str | None = Field(default=None, max_length=200)
+    witness_contact: str | None = Field(default=None, max_length=200)
+
+
+class TagIn(BaseModel):
+    ref: str = Field(max_length=40)
+    justification: str = Field(max_length=5000)
+
+
+class TagEditIn(BaseModel):
+    justification: str = Field(max_length=5000)
+
+
+class ReviewIn(BaseModel):
+    accept: bool
+    comment: str = Field(default="", max_length=5000)
+
+
+class UploadIn(BaseModel):
+    filename: str = Field(max_length=1000)
+    size: int
+
+
+class UploadOut(BaseModel):
+    id: str
+    offset: int
+    size: int
+    part_size: int
+    filename: str
+    complete: bool
+    url: str
+
+
+def _tag(tag: EvidenceTag) -> TagOut:
+    return TagOut(
+        id=tag.id,
+        ref=tag.reference.ref,
+        justification=tag.justification,
+        status=tag.status,
+        review_comment=tag.review_comment,
+        reviewed_at=tag.reviewed_at,
+    )
+
+
+def serialise(item: Evidence) -> EvidenceOut:
+    stored = item.file
+    return EvidenceOut(
+        id=item.id,
+        apprenticeship_id=item.apprenticeship_id,
+        title=item.title,
+        kind=item.kind,
+        activity_date=item.activity_date,
+        description=item.description,
+        witness_name=item.witness_name,
+        witness_role=item.witness_role,
+        witness_relationship=item.witness_relationship,
+        witness_contact=item.witness_contact,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        locked=item.is_locked,
+        file=FileOut(
+            name=stored.display_name,
+            size=stored.size,
+            sha256=stored.sha256,
+            mime_type=stored.mime_type,
+            url=f"/api/v1/evidence/{item.id}/file",
+        )
+        if stored is not None
+        else None,
+        tags=[_tag(t) for t in item.tags if t.removed_at is None],
+    )
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>/evidence")
+@spec.validate(query=EvidenceQuery, resp=Response(HTTP_200=EvidenceList), tags=["evidence"])
+def list_evidence(apprenticeship_id: int) -> EvidenceList:
+    """Live evidence of an apprenticeship, newest activity first, with optional filters."""
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    query: EvidenceQuery = request.context.query  # type: ignore[attr-defined]
+    filters = services.EvidenceFilter(
+        ref=query.ref,
+        kind=query.kind,
+        since=query.since,
+        until=query.until,
+        text=query.q,
+        status=query.status,
+    )
+    return EvidenceList(
+        items=[serialise(i) for i in services.list_evidence(apprenticeship, filters)]
+    )
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/evidence")
+@spec.validate(resp=Response(HTTP_201=EvidenceOut), tags=["evidence"])
+def upload_evidence(apprenticeship_id: int) -> tuple[EvidenceOut, int]:
+    """Upload one file as the raw request body, its name in ``X-Filename`` (URL-encoded)."""
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise FileTooLarge(f"That file is larger than the {format_size(max_bytes)} limit.")
+    storage = get_storage()
+    with services.blobs_removed_on_failure(storage) as written:
+        item = services.add_evidence(
+            current_user,
+            apprenticeship,
+            storage=storage,
+            stream=request.stream,
+            filename=unquote(request.headers.get("X-Filename", "")),
+            max_bytes=max_bytes,
+            written=written,
+        )
+        db.session.commit()
+    return serialise(item), 201
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@spec.validate(resp=Response(HTTP_200=EvidenceOut), tags=["evidence"])
+def get_evidence(evidence_id: int) -> EvidenceOut:
+    """One evidence item with its file's details and live tags."""
+    return serialise(get_evidence_or_404(current_user, evidence_id))
+
+
+@bp.patch("/evidence/<int:evidence_id>")
+@spec.validate(json=EvidenceIn, resp=Response(HTTP_200=EvidenceOut), tags=["evidence"])
+def update_evidence(evidence_id: int) -> EvidenceOut:
+    """Change what the apprentice says about an item (only the fields given)."""
+    item = get_evidence_or_404(current_user, evidence_id)
+    body: EvidenceIn = request.context.json  # type: ignore[attr-defined]
+    services.update_evidence(current_user, item, services.EvidenceDetails(**body.model_dump()))
+    db.session.commit()
+    return serialise(item)
+
+
+@bp.delete("/evidence/<int:evidence_id>")
+@spec.validate(resp=Response("HTTP_204"), tags=["evidence"])
+def delete_evidence(evidence_id: int) -> FlaskResponse:
+    """Delete an item (recorded, not erased)."""
+    item = get_evidence_or_404(current_user, evidence_id)
+    services.delete_evidence(current_user, item)
+    db.session.commit()
+    return FlaskResponse(status=204)
+
+
+# Not wrapped in spec.validate: spectree reads every response body to validate it, which
+# would load the whole file into memory (and fails on a streamed body); so not in OpenAPI.
+@bp.get("/evidence/<int:evidence_id>/file")
+def evidence_file(evidence_id: int) -> FlaskResponse:
+    """The file: streamed with Range support, or a 302 to a short-lived presigned URL."""
+    item = get_evidence_or_404(current_user, evidence_id)
+    if item.file is None:
+        raise NotFound("This evidence has no file.")
+    return serve_stored_file(
+        get_storage(), item.file, want_inline=request.args.get("inline") == "1"
+    )
+
+
+@bp.post("/evidence/<int:evidence_id>/tags")
+@spec.validate(json=TagIn, resp=Response(HTTP_201=TagOut), tags=["evidence"])
+def add_tag(evidence_id: int) -> tuple[TagOut, int]:
+    """Tag an item to a unit of the apprentice's standard, saying how it shows it."""
+    item = get_evidence_or_404(current_user, evidence_id)
+    body: TagIn = request.context.json  # type: ignore[attr-defined]
+    tag = services.tag_evidence(current_user, item, ref=body.ref, justification=body.justification)
+    db.session.commit()
+    return _tag(tag), 201
+
+
+@bp.patch("/tags/<int:tag_id>")
+@spec.validate(json=TagEditIn, resp=Response(HTTP_200=TagOut), tags=["evidence"])
+def edit_tag(tag_id: int) -> TagOut:
+    """Reword a tag's justification; it goes back to the tutor."""
+    tag = get_tag_or_404(current_user, tag_id)
+    body: TagEditIn = request.context.json  # type: ignore[attr-defined]
+    services.edit_tag(current_user, tag, justification=body.justification)
+    db.session.commit()
+    return _tag(tag)
+
+
+@bp.delete("/tags/<int:tag_id>")
+@spec.validate(resp=Response("HTTP_204"), tags=["evidence"])
+def remove_tag(tag_id: int) -> FlaskResponse:
+    """Remove a tag (its history stays)."""
+    tag = get_tag_or_404(current_user, tag_id)
+    services.remove_tag(current_user, tag)
+    db.session.commit()
+    return FlaskResponse(status=204)
+
+
+@bp.post("/tags/<int:tag_id>/review")
+@spec.validate(json=ReviewIn, resp=Response(HTTP_200=TagOut), tags=["evidence"])
+def review_tag(tag_id: int) -> TagOut:
+    """The tutor accepts a tag, or sends it back with a comment."""
+    tag = get_tag_or_404(current_user, tag_id)
+    body: ReviewIn = request.context.json  # type: ignore[attr-defined]
+    services.review_tag(current_user, tag, accept=body.accept, comment=body.comment)
+    db.session.commit()
+    return _tag(tag)
+
+
+# -- resumable uploads (see showcase.evidence.resumable for the protocol) ------------------
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/uploads")
+@spec.validate(json=UploadIn, resp=Response(HTTP_201=UploadOut), tags=["evidence"])
+def create_upload(apprenticeship_id: int) -> FlaskResponse:
+    """Start a resumable upload of a file of ``size`` bytes."""
+    return resumable.handle_create(
+        current_user, apprenticeship_id, request.get_json(silent=True), "api.upload_status"
+    )
+
+
+@bp.route("/uploads/<upload_id>", methods=["GET", "HEAD"])
+@spec.validate(resp=Response(HTTP_200=UploadOut), tags=["evidence"])
+def upload_status(upload_id: str) -> FlaskResponse:
+    """How many bytes of a resumable upload the server has (also ``Upload-Offset``)."""
+    return resumable.handle_status(current_user, upload_id, "api.upload_status")
+
+
+@bp.patch("/uploads/<upload_id>")
+@spec.validate(resp=Response(HTTP_200=UploadOut, HTTP_201=UploadOut), tags=["evidence"])
+def append_upload(upload_id: str) -> FlaskResponse:
+    """Send the part starting at ``Upload-Offset``; the last part finishes the upload (201)."""
+    return resumable.handle_append(current_user, upload_id, "api.upload_status")

@@ -1,0 +1,130 @@
+"""`flask storage reconcile` and `flask storage cleanup`: keep blobs and rows in step.
+
+Blobs are written before their rows commit, so a crash (or a kill -9) between the two leaves a
+blob that no row names; this finds such orphans. The other way round — a row whose blob is
+gone — means data loss, which only a person can judge: it is reported, never "fixed".
+It lives in the evidence domain because it must read StoredFile; the storage package imports
+no domain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from showcase import db
+from showcase.evidence.models import StoredFile, UploadSession
+from showcase.evidence.resumable import abandoned_uploads, discard_upload
+from showcase.storage import LocalStorage, S3Storage, Storage
+from showcase.storage_ext import get_storage
+
+storage_cli = AppGroup("storage", help="Find and clean up orphaned files and abandoned uploads.")
+
+#: An upload may be between its blob write and its commit; never touch anything this young.
+GRACE = dt.timedelta(hours=1)
+#: Copies made for submitted showcases are protected and never deleted from here.
+FROZEN_PREFIX = "frozen/"
+
+
+def _modified_at(storage: Storage, key: str) -> dt.datetime | None:
+    """When the blob was written, or None when the backend can't say (then it counts as new)."""
+    if isinstance(storage, LocalStorage):
+        try:
+            return dt.datetime.fromtimestamp((storage.root / key).stat().st_mtime, dt.UTC)
+        except OSError:
+            return None
+    if isinstance(storage, S3Storage):
+        head = storage.client.head_object(Bucket=storage.bucket, Key=storage.prefix + key)
+        return head["LastModified"]
+    return None
+
+
+def _stale_staging(storage: Storage, cutoff: float) -> Iterator[Path]:
+    for path in storage.staging_dir().iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                yield path
+        except FileNotFoundError:
+            continue  # finished and removed while we looked
+
+
+@storage_cli.command("reconcile")
+@click.option("--fix", is_flag=True, help="Delete orphaned blobs and stale temp files.")
+def reconcile(fix: bool) -> None:
+    """Report blobs without a row, rows without a blob, and stale temp files."""
+    storage = get_storage()
+    now = db.utcnow()
+    # One pass over each side; a set of keys is small next to the files it names.
+    rows = set(db.session.scalars(select(StoredFile.key)))
+    # Keys of resumable uploads in progress are not orphans yet.
+    pending = set(db.session.scalars(select(UploadSession.storage_key)))
+    stored: set[str] = set()
+    orphans: list[str] = []
+    young = 0
+    for key in storage.keys(prefix=""):
+        stored.add(key)
+        if key in rows or key in pending or key.startswith(FROZEN_PREFIX):
+            continue
+        modified = _modified_at(storage, key)
+        if modified is None or now - modified < GRACE:
+            young += 1
+            continue
+        orphans.append(key)
+    missing = sorted(rows - stored)
+    stale = list(_stale_staging(storage, time.time() - GRACE.total_seconds()))
+
+    for key in sorted(orphans):
+        click.echo(f"orphan blob (no row): {key}")
+        if fix:
+            storage.delete(key)
+    for key in missing:
+        click.echo(f"MISSING blob for a row (not changed; restore it from backup): {key}")
+    for path in stale:
+        click.echo(f"stale temp file: {path}")
+        if fix:
+            path.unlink(missing_ok=True)
+    action = "deleted" if fix else "found"
+    click.echo(
+        f"{len(orphans)} orphan blob(s) {action}, {len(missing)} row(s) with a missing blob, "
+        f"{len(stale)} stale temp file(s) {'removed' if fix else 'found'}"
+        + (f"; {young} blob(s) without a row skipped as under an hour old" if young else "")
+        + "."
+    )
+    if missing:
+        # Data loss needs a person: make monitoring notice.
+        raise SystemExit(1)
+
+
+@storage_cli.command("cleanup")
+def cleanup() -> None:
+    """Abort resumable uploads untouched for PARTIAL_UPLOAD_MAX_AGE_HOURS and drop their rows."""
+    storage = get_storage()
+    hours = float(current_app.config["PARTIAL_UPLOAD_MAX_AGE_HOURS"])
+    count = 0
+    for upload in abandoned_uploads(hours):
+        if upload.is_complete:
+            db.session.delete(upload)  # bookkeeping only; its evidence stays
+        else:
+            discard_upload(upload, storage=storage)
+            count += 1
+        db.session.commit()
+    # Multipart uploads whose session row never committed (a crash right after starting one).
+    known = set(db.session.scalars(select(UploadSession.storage_upload_id)))
+    cutoff = db.utcnow() - dt.timedelta(hours=hours)
+    strays = 0
+    for upload in list(storage.list_multipart()):
+        if upload.upload_id not in known and upload.started_at < cutoff:
+            storage.abort_multipart(upload.upload_id, upload.key)
+            strays += 1
+    click.echo(
+        f"{count} abandoned upload(s) older than {hours:g} hours removed"
+        + (f"; {strays} stray multipart upload(s) aborted" if strays else "")
+        + "."
+    )

@@ -1,0 +1,1 @@
+"""Progress reviews at the standard's review points: notes, actions, sign-off, frozen snapshot."""

@@ -1,0 +1,141 @@
+"""Progress review endpoints of the JSON API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import request
+from flask_login import current_user
+from pydantic import BaseModel
+from spectree import Response
+
+from showcase import db
+from showcase.accounts.models import User
+from showcase.api import bp, spec
+from showcase.coverage import services as coverage_services
+from showcase.errors import ValidationFailed
+from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.reviews import services
+from showcase.reviews.models import SIGNERS, ProgressReview
+
+
+class ActionOut(BaseModel):
+    id: int
+    text: str
+    owner_id: int
+    owner: str
+    due_date: dt.date
+
+
+class ReviewOut(BaseModel):
+    month: int
+    due_date: dt.date
+    overdue: bool
+    recorded: bool
+    held_on: dt.date | None = None
+    notes: str = ""
+    signed: dict[str, dt.datetime | None] = {}
+    frozen_at: dt.datetime | None = None
+    evidence_id: int | None = None
+    snapshot: dict | None = None
+    actions: list[ActionOut] = []
+
+
+class ReviewList(BaseModel):
+    items: list[ReviewOut]
+
+
+class NotesIn(BaseModel):
+    notes: str
+
+
+class ActionIn(BaseModel):
+    text: str
+    owner_id: int
+    due_date: dt.date
+
+
+def serialise(month: int, due: dt.date, overdue: bool, review: ProgressReview | None) -> ReviewOut:
+    if review is None:
+        return ReviewOut(month=month, due_date=due, overdue=overdue, recorded=False)
+    return ReviewOut(
+        month=month,
+        due_date=due,
+        overdue=overdue,
+        recorded=True,
+        held_on=review.held_on,
+        notes=review.notes,
+        signed={s: review.signed_at(s) for s in SIGNERS},
+        frozen_at=review.frozen_at,
+        evidence_id=review.evidence_id,
+        snapshot=review.snapshot,
+        actions=[
+            ActionOut(
+                id=a.id, text=a.text, owner_id=a.owner_id, owner=a.owner.name, due_date=a.due_date
+            )
+            for a in review.actions
+        ],
+    )
+
+
+def _one(apprenticeship_id: int, month: int) -> ReviewOut:
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    services.due_date(apprenticeship, month)  # NotFound for a month with no review point
+    review = services.find_review(apprenticeship, month)
+    points = coverage_services.review_points(apprenticeship, [review] if review else [])
+    point = next(p for p in points if p.month == month)
+    return serialise(month, point.due, point.overdue, review)
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>/reviews")
+@spec.validate(resp=Response(HTTP_200=ReviewList), tags=["reviews"])
+def list_reviews(apprenticeship_id: int) -> ReviewList:
+    """Every review point of the apprenticeship, recorded or not."""
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    points = coverage_services.review_points(apprenticeship, services.list_reviews(apprenticeship))
+    return ReviewList(items=[serialise(p.month, p.due, p.overdue, p.review) for p in points])
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>")
+@spec.validate(resp=Response(HTTP_200=ReviewOut), tags=["reviews"])
+def get_review(apprenticeship_id: int, month: int) -> ReviewOut:
+    """One review point."""
+    return _one(apprenticeship_id, month)
+
+
+@bp.put("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/notes")
+@spec.validate(json=NotesIn, resp=Response(HTTP_200=ReviewOut), tags=["reviews"])
+def put_notes(apprenticeship_id: int, month: int) -> ReviewOut:
+    """Replace the notes (line manager or tutor; 409 once signed by everyone)."""
+    body: NotesIn = request.context.json  # type: ignore[attr-defined]
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    review = services.ensure_review(current_user, apprenticeship, month)
+    services.save_notes(current_user, review, body.notes)
+    db.session.commit()
+    return _one(apprenticeship_id, month)
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/actions")
+@spec.validate(json=ActionIn, resp=Response(HTTP_201=ReviewOut), tags=["reviews"])
+def post_action(apprenticeship_id: int, month: int) -> tuple[ReviewOut, int]:
+    """Record an action with its owner and due date (line manager or tutor)."""
+    body: ActionIn = request.context.json  # type: ignore[attr-defined]
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    owner = db.session.get(User, body.owner_id)
+    if owner is None:
+        raise ValidationFailed(f"No user with id {body.owner_id}.", field="owner_id")
+    review = services.ensure_review(current_user, apprenticeship, month)
+    services.add_action(current_user, review, text=body.text, owner=owner, due=body.due_date)
+    db.session.commit()
+    return _one(apprenticeship_id, month), 201
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/sign")
+@spec.validate(resp=Response(HTTP_200=ReviewOut), tags=["reviews"])
+def post_sign(apprenticeship_id: int, month: int) -> ReviewOut:
+    """Sign as the apprentice, line manager or tutor; the last signature freezes the review."""
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    review = services.ensure_review(current_user, apprenticeship, month)
+    services.sign_review(current_user, review)
+    db.session.commit()
+    return _one(apprenticeship_id, month)

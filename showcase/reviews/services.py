@@ -1,0 +1,215 @@
+"""Progress review operations. Each takes the acting user and only flushes; views commit.
+
+A review row is made the first time anything is recorded against a review point. When the
+apprentice, the line manager and the tutor have all signed, the review freezes: its coverage as
+of the review date is stored with it (JSON) and it becomes an evidence item of kind
+"progress_review". A frozen review never changes again (409).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from showcase import db
+from showcase.accounts.models import User
+from showcase.coverage import services as coverage_services
+from showcase.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from showcase.evidence.models import Evidence, EvidenceKind
+from showcase.portfolios.models import Apprenticeship
+from showcase.reviews.models import SIGNER_LABELS, SIGNERS, ProgressReview, ReviewAction
+from showcase.reviews.permissions import can_record_review, signer_role
+from showcase.standards import coverage
+
+
+class ReviewFrozen(Conflict):
+    code = "review_signed"
+
+
+def _refuse_if_frozen(review: ProgressReview) -> None:
+    if review.is_frozen:
+        raise ReviewFrozen(
+            f"The {review.month}-month review was signed by everyone on "
+            f"{review.frozen_at:%-d %B %Y} and can no longer change. "
+            "Record new notes and actions at the next review."
+        )
+
+
+def due_date(apprenticeship: Apprenticeship, month: int) -> dt.date:
+    """The due date of a review point; NotFound when the standard has no such point."""
+    rules = coverage_services.rules_for(apprenticeship.standard)
+    if month not in rules.review_points_months:
+        raise NotFound(
+            f"{apprenticeship.standard.key} has no {month}-month review "
+            f"(its review points: {', '.join(map(str, rules.review_points_months)) or 'none'})."
+        )
+    return coverage.add_months(apprenticeship.start_date, month)
+
+
+def list_reviews(apprenticeship: Apprenticeship) -> list[ProgressReview]:
+    """The apprenticeship's recorded reviews, by month."""
+    return list(
+        db.session.scalars(
+            select(ProgressReview)
+            .where(ProgressReview.apprenticeship_id == apprenticeship.id)
+            .order_by(ProgressReview.month)
+        )
+    )
+
+
+def find_review(apprenticeship: Apprenticeship, month: int) -> ProgressReview | None:
+    """The recorded review of a point, with its actions, if any."""
+    return db.session.scalar(
+        select(ProgressReview)
+        .where(ProgressReview.apprenticeship_id == apprenticeship.id, ProgressReview.month == month)
+        .options(selectinload(ProgressReview.actions).joinedload(ReviewAction.owner))
+    )
+
+
+def ensure_review(
+    actor: User, apprenticeship: Apprenticeship, month: int, today: dt.date | None = None
+) -> ProgressReview:
+    """The review of a point, made now if nothing was recorded yet (held today)."""
+    due = due_date(apprenticeship, month)
+    review = find_review(apprenticeship, month)
+    if review is None:
+        if signer_role(actor, apprenticeship) is None:
+            raise Forbidden("Only the apprentice, their line manager and their tutor take part.")
+        review = ProgressReview(
+            apprenticeship=apprenticeship,
+            month=month,
+            due_date=due,
+            held_on=today or dt.date.today(),
+            notes="",
+        )
+        db.session.add(review)
+        db.session.flush()
+    return review
+
+
+def _clear_signatures(review: ProgressReview) -> None:
+    # A signature vouches for what the review said when it was signed; a change needs new ones.
+    for signer in SIGNERS:
+        setattr(review, f"{signer}_signed_at", None)
+        setattr(review, f"{signer}_signed_by_id", None)
+
+
+def _ensure_recorder(actor: User, review: ProgressReview) -> None:
+    _refuse_if_frozen(review)
+    if not can_record_review(actor, review.apprenticeship):
+        raise Forbidden("The line manager and the tutor record the review's notes and actions.")
+
+
+def save_notes(actor: User, review: ProgressReview, notes: str) -> ProgressReview:
+    """Replace the review's notes (signatures so far are cleared when the text changes)."""
+    _ensure_recorder(actor, review)
+    notes = (notes or "").strip()
+    if notes != review.notes:
+        review.notes = notes
+        _clear_signatures(review)
+    db.session.flush()
+    return review
+
+
+def add_action(
+    actor: User, review: ProgressReview, *, text: str, owner: User, due: dt.date
+) -> ReviewAction:
+    """Record an agreed action with its owner (one of the three parties) and due date."""
+    _ensure_recorder(actor, review)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("Say what will be done.", field="text")
+    if signer_role(owner, review.apprenticeship) is None:
+        raise ValidationFailed(
+            "The owner must be the apprentice, their line manager or their tutor.",
+            field="owner_id",
+        )
+    if due < review.held_on:
+        raise ValidationFailed("The due date cannot be before the review.", field="due_date")
+    action = ReviewAction(
+        review=review, text=text, owner=owner, due_date=due, created_by_id=actor.id
+    )
+    db.session.add(action)
+    _clear_signatures(review)
+    db.session.flush()
+    return action
+
+
+def sign_review(
+    actor: User, review: ProgressReview, now: dt.datetime | None = None
+) -> ProgressReview:
+    """Sign as the apprentice, line manager or tutor; the last signature freezes the review."""
+    _refuse_if_frozen(review)
+    role = signer_role(actor, review.apprenticeship)
+    if role is None:
+        raise Forbidden("Only the apprentice, their line manager and their tutor sign reviews.")
+    if review.signed_at(role) is not None:
+        raise Conflict(f"You have already signed this review as {SIGNER_LABELS[role].lower()}.")
+    now = now or db.utcnow()
+    setattr(review, f"{role}_signed_at", now)
+    setattr(review, f"{role}_signed_by_id", actor.id)
+    if all(review.signed_at(s) is not None for s in SIGNERS):
+        _freeze(actor, review, now)
+    db.session.flush()
+    return review
+
+
+def previous_snapshot(review: ProgressReview) -> dict | None:
+    """The frozen snapshot of the latest earlier signed review, if there is one."""
+    earlier = db.session.scalar(
+        select(ProgressReview)
+        .where(
+            ProgressReview.apprenticeship_id == review.apprenticeship_id,
+            ProgressReview.month < review.month,
+            ProgressReview.frozen_at.is_not(None),
+        )
+        .order_by(ProgressReview.month.desc())
+    )
+    return earlier.snapshot if earlier is not None else None
+
+
+def review_report(review: ProgressReview) -> coverage.Report:
+    """Coverage as of the review date."""
+    return coverage_services.report_at(review.apprenticeship, review.held_on)
+
+
+def summary(review: ProgressReview, snap: dict, since: coverage.Changes | None) -> str:
+    """The description of the evidence item a signed review becomes."""
+    overall = snap["overall"]
+    lines = [
+        f"{review.month}-month progress review held on {review.held_on:%-d %B %Y}, "
+        "signed by the apprentice, the line manager and the tutor.",
+        f"Coverage: {overall['covered']} of {overall['total']} units covered.",
+    ]
+    if since is not None:
+        lines.append(
+            f"Since the last review: {len(since.newly_covered)} units newly covered, "
+            f"{len(since.newly_evidenced)} newly evidenced."
+        )
+    lines.append(f"Gaps: {len(snap['gaps'])} units not yet covered.")
+    if review.notes:
+        lines += ["", "Notes:", review.notes]
+    if review.actions:
+        lines += ["", "Actions:"]
+        lines += [f"- {a.text} ({a.owner.name}, by {a.due_date:%-d %B %Y})" for a in review.actions]
+    return "\n".join(lines)
+
+
+def _freeze(actor: User, review: ProgressReview, now: dt.datetime) -> None:
+    snap = coverage.snapshot(review_report(review))
+    before = previous_snapshot(review)
+    since = coverage.changes(before, snap) if before is not None else None
+    review.snapshot = snap
+    review.frozen_at = now
+    evidence = Evidence(
+        apprenticeship=review.apprenticeship,
+        title=f"{review.month}-month progress review",
+        kind=EvidenceKind.PROGRESS_REVIEW,
+        activity_date=review.held_on,
+        description=summary(review, snap, since),
+        created_by_id=actor.id,
+    )
+    db.session.add(evidence)
+    review.evidence = evidence

@@ -1,0 +1,1 @@
+"""The gateway and the apprentice's showcase submission: chosen, signed off, locked, verified."""

@@ -1,0 +1,43 @@
+"""Who may shape, sign off, lock and read a showcase submission. The lock is part of policy."""
+
+from __future__ import annotations
+
+from showcase.accounts.models import Role, User
+from showcase.portfolios.models import Apprenticeship
+from showcase.portfolios.permissions import can_manage_apprenticeship
+from showcase.submissions.models import SignoffRole, Submission
+
+
+def can_edit_submission(user: User, submission: Submission) -> bool:
+    return user.id == submission.apprenticeship.apprentice_id and not submission.is_locked
+
+
+def signoff_role(user: User, apprenticeship: Apprenticeship) -> SignoffRole | None:
+    """The gateway role ``user`` signs for on this apprenticeship, if any."""
+    if user.id == apprenticeship.line_manager_id:
+        return SignoffRole.EMPLOYER
+    if user.id == apprenticeship.tutor_id:
+        return SignoffRole.TRAINING_PROVIDER
+    return None
+
+
+def can_sign_off(user: User, submission: Submission) -> bool:
+    return not submission.is_locked and signoff_role(user, submission.apprenticeship) is not None
+
+
+def can_read_submission(user: User, submission: Submission) -> bool:
+    """Parties and their organisations' admins; the assessment organisation once locked.
+
+    Assessors read through their assignment (showcase.assessment), never through this.
+    """
+    a = submission.apprenticeship
+    if user.id in (a.apprentice_id, a.line_manager_id, a.tutor_id):
+        return True
+    if user.role is Role.ADMIN and can_manage_apprenticeship(user, a):
+        return True
+    if not submission.is_locked or submission.assessment_organisation_id is None:
+        return False
+    return (
+        user.role in (Role.QUALITY_ASSURER, Role.ADMIN)
+        and user.organisation_id == submission.assessment_organisation_id
+    )

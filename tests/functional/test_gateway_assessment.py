@@ -1,0 +1,408 @@
+"""Gateway, the locked showcase and independent assessment, through the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from showcase import db
+from showcase.accounts.models import OrganisationKind, Role
+from showcase.assessment.models import Assessment, AssessmentStatus
+from showcase.audit.models import AuditEntry
+from showcase.audit.services import verify_chain
+from showcase.evidence import services as evidence
+from showcase.evidence.models import Evidence, EvidenceKind
+from showcase.standards.services import doc_for
+from showcase.storage_ext import get_storage
+from showcase.submissions import services as submissions
+from showcase.submissions.models import Submission, SubmissionStatus
+
+SAMPLES = Path(__file__).parents[1] / "samples"
+
+
+@pytest.fixture
+def journey(make):
+    """An apprentice 13 months in, with two pieces of accepted evidence, and an assessment org."""
+    start = dt.date.today() - dt.timedelta(days=400)
+    item = make.apprenticeship(start_date=start)
+    ao = make.organisation(OrganisationKind.ASSESSMENT_ORGANISATION, "EPA Ltd")
+    people = {
+        "apprentice": item.apprentice,
+        "manager": item.line_manager,
+        "tutor": item.tutor,
+        "ao_admin": make.user(Role.ADMIN, ao),
+        "assessor": make.user(Role.ASSESSOR, ao),
+        "other_assessor": make.user(
+            Role.ASSESSOR, make.organisation(OrganisationKind.ASSESSMENT_ORGANISATION)
+        ),
+        "qa": make.user(Role.QUALITY_ASSURER, ao),
+    }
+    storage = get_storage()
+    items = []
+    for name, kind in (
+        ("sample.mp3", EvidenceKind.RECORDING),
+        ("sample.pdf", EvidenceKind.WITNESS_STATEMENT),
+    ):
+        with (SAMPLES / name).open("rb") as stream:
+            e = evidence.add_evidence(
+                item.apprentice,
+                item,
+                storage=storage,
+                stream=stream,
+                filename=name,
+                max_bytes=10**8,
+                details=evidence.EvidenceDetails(
+                    kind=kind, witness_name="Marcus", witness_relationship="line manager"
+                ),
+            )
+        tag = (
+            evidence.tag_evidence(
+                item.apprentice,
+                e,
+                ref="ST0072/understanding-the-organisation/1.1",
+                justification="Shows I know the business purpose.",
+            )
+            if not items
+            else None
+        )
+        if tag:
+            evidence.review_tag(item.tutor, tag, accept=True)
+        items.append(e)
+    return item, ao, people, items
+
+
+def prepare(journey) -> Submission:  # noqa: ANN001
+    """Choose evidence, write the summary, acknowledge every gap, both sign off."""
+    item, ao, people, items = journey
+    draft = submissions.start_version(people["apprentice"], item)
+    submissions.set_items(people["apprentice"], draft, [e.id for e in items])
+    submissions.set_summary(
+        people["apprentice"], draft, summary="My year.", assessment_organisation_id=ao.id
+    )
+    for gap in submissions.checklist(draft).gaps:
+        submissions.acknowledge_gap(
+            people["tutor"],
+            draft,
+            ref=gap.ref,
+            note="Covered in the professional discussion instead.",
+        )
+    submissions.sign_off(people["manager"], draft, confirm=True)
+    submissions.sign_off(people["tutor"], draft, confirm=True)
+    return draft
+
+
+def test_checklist_comes_from_the_standard(journey) -> None:
+    item, _ao, people, _items = journey
+    draft = submissions.start_version(people["apprentice"], item)
+    checks = {c.label: c for c in submissions.checklist(draft).checks}
+    assert checks["At least 12 months on programme"].ok
+    assert not checks["Showcase-area criteria covered, or each gap acknowledged"].ok
+    doc = doc_for(item.standard)
+    showcase_units = [u for u in doc.units() if u.module_key in doc.plan.showcase_areas]
+    assert len(submissions.checklist(draft).gaps) == len(showcase_units) - 1  # one is covered
+
+
+def test_too_early_for_the_gateway(make) -> None:
+    item = make.apprenticeship(start_date=dt.date.today() - dt.timedelta(days=100))
+    draft = submissions.start_version(item.apprentice, item)
+    check = next(c for c in submissions.checklist(draft).checks if "months" in c.label)
+    assert not check.ok
+    assert check.detail == "3 months so far"
+
+
+def test_lock_needs_a_complete_checklist(login, journey) -> None:
+    item, _ao, people, items = journey
+    draft = submissions.start_version(people["apprentice"], item)
+    submissions.set_items(people["apprentice"], draft, [items[0].id])
+    client = login(people["apprentice"])
+    page = client.post(f"/submissions/{draft.id}/lock", follow_redirects=True)
+    assert "not ready to submit" in page.get_data(as_text=True)
+    assert db.session.get(Submission, draft.id).status is SubmissionStatus.DRAFT
+
+
+def test_changing_the_selection_clears_sign_offs(journey) -> None:
+    item, _ao, people, items = journey
+    draft = prepare(journey)
+    assert len(draft.signoffs) == 2
+    submissions.set_items(people["apprentice"], draft, [items[0].id])
+    assert draft.signoffs == []
+
+
+def test_lock_freezes_manifest_and_records(login, journey) -> None:
+    item, _ao, people, items = journey
+    draft = prepare(journey)
+    client = login(people["apprentice"])
+    response = client.post(f"/submissions/{draft.id}/lock")
+    assert response.status_code == 302
+    db.session.expire_all()
+    locked = db.session.get(Submission, draft.id)
+    assert locked.status is SubmissionStatus.LOCKED
+    assert len(locked.manifest_sha256) == 64
+    files = [i["file"] for i in locked.manifest["items"]]
+    assert [f["sha256"] for f in files] == [e.file.sha256 for e in items]
+    for f in files:
+        assert f["storage_key"].startswith("frozen/")
+        assert get_storage().exists(f["storage_key"])
+    assert all(db.session.get(Evidence, e.id).locked_at for e in items)
+    assert submissions.verify(locked, get_storage()).ok
+    manifest = client.get(f"/submissions/{draft.id}/manifest.json").get_json()
+    assert manifest["fingerprint_sha256"] == locked.manifest_sha256
+
+
+@pytest.fixture
+def locked(login, journey) -> Submission:
+    draft = prepare(journey)
+    storage = get_storage()
+    with evidence.blobs_removed_on_failure(storage) as written:
+        submissions.lock(journey[2]["apprentice"], draft, storage=storage, written=written)
+    return draft
+
+
+def test_every_change_to_a_locked_showcase_is_refused(login, journey, locked) -> None:
+    item, _ao, people, items = journey
+    tag = items[0].tags[0]
+    attempts = {
+        "apprentice": [
+            (f"/submissions/{locked.id}/items", {"evidence": [str(items[0].id)]}),
+            (f"/submissions/{locked.id}/summary", {"summary": "changed"}),
+            (f"/submissions/{locked.id}/lock", {}),
+            (f"/evidence/{items[0].id}/delete", {}),
+            (
+                f"/evidence/{items[0].id}/edit",
+                {
+                    "details-title": "x",
+                    "details-kind": "photo",
+                    "details-activity_date": "2026-01-01",
+                },
+            ),
+            (
+                f"/evidence/{items[0].id}/tags",
+                {
+                    "tag-reference": "ST0072/team-working/1.1",
+                    "tag-justification": "another criterion entirely",
+                },
+            ),
+            (f"/tags/{tag.id}/remove", {}),
+        ],
+        "tutor": [
+            (f"/submissions/{locked.id}/sign-off", {"confirm": "yes"}),
+            (
+                f"/submissions/{locked.id}/acknowledge",
+                {"ref": "ST0072/team-working/1.1", "note": "a late acknowledgement"},
+            ),
+            (f"/tags/{tag.id}/review", {"review-decision": "accept"}),
+        ],
+        "manager": [(f"/submissions/{locked.id}/sign-off", {"confirm": "yes"})],
+    }
+    fingerprint = locked.manifest_sha256
+    for who, posts in attempts.items():
+        client = login(people[who])
+        for path, data in posts:
+            response = client.post(path, data=data)
+            assert response.status_code == 409, (who, path, response.status_code)
+            assert "locked" in response.get_data(as_text=True) or "submitted" in response.get_data(
+                as_text=True
+            )
+        client.post("/sign-out")
+    db.session.expire_all()
+    again = db.session.get(Submission, locked.id)
+    assert again.manifest_sha256 == fingerprint
+    assert submissions.verify(again, get_storage()).ok
+    assert db.session.get(Evidence, items[0].id).deleted_at is None
+
+
+def test_tampering_is_reported_for_exactly_that_item(app, journey, locked) -> None:
+    _item, _ao, _people, items = journey
+    target = next(i for i in locked.manifest["items"] if i["evidence_id"] == items[1].id)
+    path = Path(app.config["UPLOAD_ROOT"]) / target["file"]["storage_key"]
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    result = submissions.verify(locked, get_storage())
+    assert not result.ok
+    assert [evidence_id for evidence_id, _ in result.problems] == [items[1].id]
+    runner = app.test_cli_runner()
+    output = runner.invoke(args=["submissions", "verify", str(locked.id)])
+    assert output.exit_code == 1
+    assert f"evidence {items[1].id}" in output.output
+
+
+def test_new_version_keeps_the_old_one_locked(journey, locked) -> None:
+    item, _ao, people, _items = journey
+    draft = submissions.start_version(people["apprentice"], item)
+    assert draft.version == 2
+    assert [i.evidence_id for i in draft.items] == [i.evidence_id for i in locked.items]
+    assert db.session.get(Submission, locked.id).is_locked
+
+
+def test_conflicted_assessors_are_refused_with_the_reason(login, make, journey, locked) -> None:
+    item, ao, people, _items = journey
+    former_tutor = make.user(Role.TUTOR)
+    make.apprenticeship(
+        apprentice=item.apprentice, line_manager=item.line_manager, tutor=former_tutor
+    )
+    former_tutor.role = Role.ASSESSOR
+    former_tutor.organisation = ao
+    db.session.flush()
+    client = login(people["ao_admin"])
+    page = client.post(
+        f"/submissions/{locked.id}/assign",
+        data={"assessor_id": former_tutor.id},
+        follow_redirects=True,
+    )
+    text = page.get_data(as_text=True)
+    assert "cannot assess this showcase" in text
+    assert "has been" in text and "tutor" in text
+    page = client.post(
+        f"/submissions/{locked.id}/assign",
+        data={"assessor_id": people["other_assessor"].id},
+        follow_redirects=True,
+    )
+    assert "not with the assessment organisation chosen" in page.get_data(as_text=True)
+    assert (
+        db.session.scalar(select(Assessment).where(Assessment.submission_id == locked.id)) is None
+    )
+
+
+def judge_everything(client, assessment_id: int, doc, met: bool = True) -> None:  # noqa: ANN001
+    for method in doc.methods:
+        data = {"method": method.key}
+        for c in doc.criteria(method.key):
+            data[f"met:{c.ref}"] = "met" if (met or c.level == "distinction") else "not_met"
+        client.post(f"/assessments/{assessment_id}/judgements", data=data)
+
+
+def test_assessment_grading_and_quality_assurance(login, journey, locked) -> None:
+    item, ao, people, items = journey
+    doc = doc_for(item.standard)
+    admin = login(people["ao_admin"])
+    admin.post(f"/submissions/{locked.id}/assign", data={"assessor_id": people["assessor"].id})
+    admin.post("/sign-out")
+    assessment = db.session.scalar(select(Assessment).where(Assessment.submission_id == locked.id))
+    assert assessment is not None
+
+    # Only the assigned assessor (and the AO's QA/admins) see it; the apprentice does not.
+    assert login(people["other_assessor"]).get(f"/assessments/{assessment.id}").status_code == 404
+    login(people["other_assessor"]).post("/sign-out")
+
+    assessor = login(people["assessor"])
+    page = assessor.get(f"/assessments/{assessment.id}").get_data(as_text=True)
+    assert "Not yet assessed" in page
+    frozen = assessor.get(
+        f"/assessments/{assessment.id}/items/{items[0].id}/file?inline=1",
+        headers={"Range": "bytes=0-9"},
+    )
+    assert frozen.status_code == 206
+    assert frozen.headers["Content-Type"] == "audio/mpeg"
+
+    judge_everything(assessor, assessment.id, doc)
+    page = assessor.post(f"/assessments/{assessment.id}/confirm", follow_redirects=True)
+    assert "Record the Practical Observation" in page.get_data(as_text=True)
+    missing_area = assessor.post(
+        f"/assessments/{assessment.id}/records/observation",
+        data={
+            "held_on": dt.date.today().isoformat(),
+            "duration_minutes": "70",
+            "notes": "Handled three customers.",
+            "areas": ["communication"],
+        },
+        follow_redirects=True,
+    )
+    assert "must cover every mandatory area" in missing_area.get_data(as_text=True)
+    assessor.post(
+        f"/assessments/{assessment.id}/records/observation",
+        data={
+            "held_on": dt.date.today().isoformat(),
+            "duration_minutes": "70",
+            "notes": "Handled three customers.",
+            "areas": list(doc.plan.observation_mandatory_areas),
+        },
+    )
+    assessor.post(
+        f"/assessments/{assessment.id}/records/professional_discussion",
+        data={
+            "held_on": dt.date.today().isoformat(),
+            "duration_minutes": "60",
+            "notes": "Discussed knowledge modules.",
+        },
+    )
+    page = assessor.post(f"/assessments/{assessment.id}/confirm", follow_redirects=True)
+    db.session.expire_all()
+    assessment = db.session.get(Assessment, assessment.id)
+    assert assessment.status is AssessmentStatus.GRADED
+    # Every criterion met; the showcase's distinction criteria are not in the data -> pass.
+    assert assessment.final_grade == "pass"
+    assert any(
+        "cannot be computed" in line or "showcase" in line.lower()
+        for m in assessment.result["methods"]
+        for line in m["explanation"]
+    )
+    assessor.post("/sign-out")
+
+    qa = login(people["qa"])
+    qa.post(
+        f"/assessments/{assessment.id}/qa",
+        data={"decision": "disagree", "reasons": "Observation notes are too thin."},
+    )
+    db.session.expire_all()
+    assert db.session.get(Assessment, assessment.id).status is AssessmentStatus.SECOND_REVIEW
+    qa.post("/sign-out")
+    assessor = login(people["assessor"])
+    assessor.post(f"/assessments/{assessment.id}/confirm")
+    assessor.post("/sign-out")
+    qa = login(people["qa"])
+    qa.post(
+        f"/assessments/{assessment.id}/qa",
+        data={"decision": "agree", "reasons": "Second review is well evidenced."},
+    )
+    db.session.expire_all()
+    assert db.session.get(Assessment, assessment.id).status is AssessmentStatus.ASSURED
+
+
+def test_an_unmet_pass_criterion_fails(login, journey, locked) -> None:
+    from showcase.assessment import services as assessment_services
+
+    item, _ao, people, _items = journey
+    assessment = assessment_services.assign(people["ao_admin"], locked, people["assessor"])
+    doc = doc_for(item.standard)
+    first = doc.criteria("observation")[0]
+    assessment_services.record_judgement(people["assessor"], assessment, ref=first.ref, met=False)
+    result = assessment_services.compute(assessment)
+    assert result.overall == "fail"
+
+
+def test_assessor_cannot_quality_assure_own_decision(journey, locked) -> None:
+    from showcase.assessment import services as assessment_services
+
+    _item, _ao, people, _items = journey
+    assessment = assessment_services.assign(people["ao_admin"], locked, people["assessor"])
+    problems = assessment_services.qa_problems(people["assessor"], assessment)
+    assert "the assessor cannot quality-assure their own decision" in problems
+
+
+def test_audit_chain_records_the_journey_and_detects_edits(app, journey, locked) -> None:
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    for expected in (
+        "evidence.added",
+        "tag.created",
+        "tag.accepted",
+        "gateway.signed_off",
+        "submission.locked",
+    ):
+        assert expected in actions
+    checked, problems = verify_chain()
+    assert checked == len(actions)
+    assert problems == []
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    victim = db.session.scalar(
+        select(AuditEntry.id).where(AuditEntry.action == "submission.locked")
+    )
+    db.session.execute(update(AuditEntry).where(AuditEntry.id == victim).values(details={"x": 1}))
+    _checked, problems = verify_chain()
+    assert [p.entry_id for p in problems] == [victim]
