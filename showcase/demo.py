@@ -75,6 +75,12 @@ def load_demo(today: dt.date | None = None) -> list[User]:
             line_manager=manager,
             tutor=tutor,
         )
+    from showcase.demo_portfolio import add_demo_evidence, add_demo_showcase
+    from showcase.reviews.demo import add_demo_reviews
+
+    add_demo_evidence(today)
+    add_demo_reviews(today)
+    add_demo_showcase(today)
     return people
 
 

@@ -30,6 +30,17 @@ from showcase.submissions.models import Submission
 
 JUDGING = (AssessmentStatus.ASSIGNED, AssessmentStatus.SECOND_REVIEW)
 
+#: The method judged from the locked submission itself; every other method of the plan is a
+#: live event (observation, discussion…) whose record the assessor writes before grading.
+SUBMISSION_METHOD = "showcase"
+#: The method whose record must cover the plan's ``observation_mandatory_areas``.
+OBSERVATION_METHOD = "observation"
+
+
+def methods_needing_records(doc: StandardDoc) -> list:
+    """The plan's live methods: each needs a record before the grade can be confirmed."""
+    return [m for m in doc.methods if m.key != SUBMISSION_METHOD]
+
 
 def _rule_text(doc: StandardDoc, key: str, fallback: str) -> str:
     try:
@@ -207,7 +218,7 @@ def save_method_record(
     unknown = sorted(set(areas) - known)
     if unknown:
         raise ValidationFailed(f"Unknown areas: {', '.join(unknown)}.", field="areas")
-    if method_key == "observation":
+    if method_key == OBSERVATION_METHOD:
         missing = [k for k in doc.plan.observation_mandatory_areas if k not in areas]
         if missing:
             titles = ", ".join(doc.module(k).title for k in missing)
@@ -280,8 +291,7 @@ def confirm_grade(actor: User, assessment: Assessment) -> Assessment:
     _ensure_assessor(actor, assessment)
     doc = doc_for(assessment.submission.apprenticeship.standard)
     recorded = {r.method_key for r in assessment.records}
-    needs_record = [m for m in doc.methods if m.key in ("observation", "professional_discussion")]
-    missing = [m.title for m in needs_record if m.key not in recorded]
+    missing = [m.title for m in methods_needing_records(doc) if m.key not in recorded]
     if missing:
         raise ValidationFailed(f"Record the {' and the '.join(missing)} first.")
     result = compute(assessment)

@@ -145,6 +145,8 @@ def _workspace(assessment: Assessment) -> dict:
         "methods": methods,
         "items": items,
         "records": {r.method_key: r for r in assessment.records},
+        "live_methods": services.methods_needing_records(doc),
+        "observation_key": services.OBSERVATION_METHOD,
         "result": services.compute(assessment),
         "can_judge": current_user.id == assessment.assessor_id
         and assessment.status in services.JUDGING,
@@ -247,7 +249,9 @@ def save_record(assessment_id: int, method_key: str) -> Response:
             duration_minutes=duration,
             notes=request.form.get("notes", ""),
             areas=request.form.getlist("areas"),
-            contexts=request.form.getlist("contexts") if method_key == "observation" else None,
+            contexts=request.form.getlist("contexts")
+            if method_key == services.OBSERVATION_METHOD
+            else None,
         )
     except ShowcaseError as error:
         if not _recoverable(error):

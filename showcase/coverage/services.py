@@ -26,22 +26,24 @@ from showcase.standards.models import StandardReference
 def live_report(apprenticeship: Apprenticeship, today: dt.date | None = None) -> coverage.Report:
     """Coverage now, read from the maintained rollup (one query)."""
     rules = rules_for(apprenticeship.standard)
+    # Plain columns, not ORM objects: this is the hot path of the coverage page.
     rows = db.session.execute(
-        select(CoverageRollup, StandardReference.ref)
+        select(
+            StandardReference.ref,
+            CoverageRollup.tag_count,
+            CoverageRollup.accepted_count,
+            CoverageRollup.pending_count,
+            CoverageRollup.sent_back_count,
+            CoverageRollup.third_party_count,
+            CoverageRollup.third_party_accepted_count,
+            CoverageRollup.kinds,
+        )
         .join(StandardReference, CoverageRollup.reference_id == StandardReference.id)
         .where(CoverageRollup.apprenticeship_id == apprenticeship.id)
     ).all()
     tallies = {
-        ref: coverage.Tally(
-            tag_count=row.tag_count,
-            accepted=row.accepted_count,
-            pending=row.pending_count,
-            sent_back=row.sent_back_count,
-            third_party=row.third_party_count,
-            third_party_accepted=row.third_party_accepted_count,
-            kinds=tuple(k for k in row.kinds.split(",") if k),
-        )
-        for row, ref in rows
+        ref: coverage.Tally(*counts, kinds=tuple(k for k in kinds.split(",") if k))
+        for ref, *counts, kinds in rows
     }
     return coverage.build_report(rules, tallies, today or dt.date.today())
 

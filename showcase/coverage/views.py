@@ -42,6 +42,12 @@ def coverage_status(status: str) -> dict:
     return {"label": STATUS_LABELS[status], "icon": STATUS_ICONS[status], "key": status}
 
 
+@bp.app_template_global()
+def gap_groups(report: coverage.Report) -> list[coverage.GapGroup]:
+    """The report's gaps grouped by reason and remedy, for templates."""
+    return coverage.group_gaps(report)
+
+
 @bp.get("/apprenticeships/<int:apprenticeship_id>/coverage")
 @login_required
 def show(apprenticeship_id: int) -> str:

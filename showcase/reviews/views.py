@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from showcase import db
 from showcase.accounts.models import User
 from showcase.coverage import services as coverage_services
-from showcase.errors import ShowcaseError, ValidationFailed
+from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services
@@ -152,11 +152,7 @@ def sign(apprenticeship_id: int, month: int) -> Response:
     if not SignForm().validate_on_submit():
         raise ValidationFailed("The form expired; reload the page and sign again.")
     review = services.ensure_review(current_user, apprenticeship, month)
-    try:
-        services.sign_review(current_user, review)
-    except ShowcaseError:
-        db.session.rollback()
-        raise
+    services.sign_review(current_user, review)
     db.session.commit()
     if review.is_frozen:
         flash("Signed. Everyone has signed: the review is saved as evidence.", "success")

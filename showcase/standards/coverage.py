@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -207,6 +208,8 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+# Cached: rules and tallies are immutable and the same few combinations recur on every page.
+@functools.lru_cache(maxsize=8192)
 def gap_for(rule: UnitRule, counts: Tally) -> Gap | None:
     """The gap a unit shows, or None when it is covered."""
     if is_covered(rule, counts):
@@ -295,6 +298,27 @@ class Report:
     def gaps(self) -> list[UnitCoverage]:
         """Uncovered units, in document order."""
         return [u for u in self.units if not u.covered]
+
+
+@dataclass(frozen=True, slots=True)
+class GapGroup:
+    """Units that share one gap (same reason, same remedy), listed together."""
+
+    gap: Gap
+    units: tuple[UnitRule, ...]
+
+
+def group_gaps(report: Report) -> list[GapGroup]:
+    """The report's gaps, one group per distinct reason and remedy, worst first."""
+    order = {"no_evidence": 0, "own_accounts_only": 1, "not_accepted": 2, "needs_more": 3}
+    groups: dict[Gap, list[UnitRule]] = {}
+    for unit in report.units:
+        if unit.gap is not None:
+            groups.setdefault(unit.gap, []).append(unit.rule)
+    return sorted(
+        (GapGroup(gap, tuple(rules)) for gap, rules in groups.items()),
+        key=lambda g: order[g.gap.kind],
+    )
 
 
 def _group(key: str, title: str, units: Sequence[UnitCoverage]) -> GroupCoverage:

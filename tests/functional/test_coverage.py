@@ -123,7 +123,9 @@ def test_rollup_matches_a_rebuild_after_random_operations(make) -> None:
         elif op == "kind":
             item = rng.choice(live_items)
             evidence.update_evidence(
-                item.apprenticeship.apprentice, item, evidence.EvidenceDetails(kind=rng.choice(kinds))
+                item.apprenticeship.apprentice,
+                item,
+                evidence.EvidenceDetails(kind=rng.choice(kinds)),
             )
     db.session.flush()
     maintained = rollup_state()

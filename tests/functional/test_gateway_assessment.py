@@ -75,7 +75,7 @@ def journey(make):
     return item, ao, people, items
 
 
-def prepare(journey) -> Submission:  # noqa: ANN001
+def prepare(journey) -> Submission:
     """Choose evidence, write the summary, acknowledge every gap, both sign off."""
     item, ao, people, items = journey
     draft = submissions.start_version(people["apprentice"], item)
@@ -125,7 +125,7 @@ def test_lock_needs_a_complete_checklist(login, journey) -> None:
 
 
 def test_changing_the_selection_clears_sign_offs(journey) -> None:
-    item, _ao, people, items = journey
+    _item, _ao, people, items = journey
     draft = prepare(journey)
     assert len(draft.signoffs) == 2
     submissions.set_items(people["apprentice"], draft, [items[0].id])
@@ -133,7 +133,7 @@ def test_changing_the_selection_clears_sign_offs(journey) -> None:
 
 
 def test_lock_freezes_manifest_and_records(login, journey) -> None:
-    item, _ao, people, items = journey
+    _item, _ao, people, items = journey
     draft = prepare(journey)
     client = login(people["apprentice"])
     response = client.post(f"/submissions/{draft.id}/lock")
@@ -163,7 +163,7 @@ def locked(login, journey) -> Submission:
 
 
 def test_every_change_to_a_locked_showcase_is_refused(login, journey, locked) -> None:
-    item, _ao, people, items = journey
+    _item, _ao, people, items = journey
     tag = items[0].tags[0]
     attempts = {
         "apprentice": [
@@ -269,7 +269,7 @@ def test_conflicted_assessors_are_refused_with_the_reason(login, make, journey, 
     )
 
 
-def judge_everything(client, assessment_id: int, doc, met: bool = True) -> None:  # noqa: ANN001
+def judge_everything(client, assessment_id: int, doc, met: bool = True) -> None:
     for method in doc.methods:
         data = {"method": method.key}
         for c in doc.criteria(method.key):
@@ -278,7 +278,7 @@ def judge_everything(client, assessment_id: int, doc, met: bool = True) -> None:
 
 
 def test_assessment_grading_and_quality_assurance(login, journey, locked) -> None:
-    item, ao, people, items = journey
+    item, _ao, people, items = journey
     doc = doc_for(item.standard)
     admin = login(people["ao_admin"])
     admin.post(f"/submissions/{locked.id}/assign", data={"assessor_id": people["assessor"].id})
@@ -324,7 +324,7 @@ def test_assessment_grading_and_quality_assurance(login, journey, locked) -> Non
         },
     )
     assessor.post(
-        f"/assessments/{assessment.id}/records/professional_discussion",
+        f"/assessments/{assessment.id}/records/professional-discussion",
         data={
             "held_on": dt.date.today().isoformat(),
             "duration_minutes": "60",

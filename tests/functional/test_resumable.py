@@ -234,3 +234,40 @@ def test_cleanup_aborts_abandoned_uploads(app, login, portfolio, small_parts, re
     assert db.session.scalar(select(func.count()).select_from(UploadSession)) == 1
     assert db.session.get(UploadSession, fresh) is not None
     assert not any(u.upload_id == upload.storage_upload_id for u in storage.list_multipart())
+
+
+def test_the_same_protocol_under_the_api(client, portfolio, small_parts, recording) -> None:
+    from showcase.accounts.services import create_api_token
+
+    _token, plain = create_api_token(portfolio.apprentice, name="phone")
+    auth = {"Authorization": f"Bearer {plain}"}
+    created = client.post(
+        f"/api/v1/apprenticeships/{portfolio.id}/uploads",
+        json={"filename": "call.wav", "size": len(recording)},
+        headers=auth,
+    )
+    assert created.status_code == 201, created.get_json()
+    url = created.get_json()["url"]
+    assert url.startswith("/api/v1/uploads/")
+
+    def part(offset: int):
+        return client.patch(
+            url,
+            data=recording[offset : offset + PART],
+            headers={**auth, "Upload-Offset": str(offset)},
+        )
+
+    assert part(0).get_json()["offset"] == PART
+    conflict = part(0)
+    assert conflict.status_code == 409
+    assert conflict.get_json()["offset"] == PART
+    assert conflict.get_json()["error"]["code"] == "offset_mismatch"
+    assert client.head(url, headers=auth).headers["Upload-Offset"] == str(PART)
+    assert client.get(url, headers=auth).get_json()["offset"] == PART
+    assert part(PART).status_code == 200
+    done = part(2 * PART)
+    assert done.status_code == 201, done.get_json()
+    item = db.session.get(Evidence, done.get_json()["evidence"]["id"])
+    assert item.file.sha256 == hashlib.sha256(recording).hexdigest()
+    # Session cookies don't work on the API, tokens don't work on the pages.
+    assert client.get(url).status_code == 401

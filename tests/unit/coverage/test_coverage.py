@@ -171,9 +171,8 @@ dates = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31))
 def test_months_between_inverts_add_months(start: dt.date, months: int) -> None:
     due = cov.add_months(start, months)
     assert cov.months_between(start, due) == months
-    assert cov.months_between(start, due - dt.timedelta(days=1)) == max(months - 1, 0) or (
-        months == 0
-    )
+    if months:
+        assert cov.months_between(start, due - dt.timedelta(days=1)) == months - 1
 
 
 statuses = st.sampled_from(["pending", "accepted", "sent_back"])
@@ -191,3 +190,15 @@ def test_a_gap_exactly_when_not_covered(tags, min_accepted: int, min_third: int)
     if cov.is_covered(rule, counts):
         more = [fact(k, "accepted" if s == "pending" else s) for k, s in tags]
         assert cov.is_covered(rule, cov.tally(more, THIRD))
+
+
+def test_gaps_group_by_reason_and_remedy(st0072: cov.StandardRules) -> None:
+    first, second = st0072.units[0], st0072.units[1]
+    tallies = {
+        first.ref: cov.tally([fact("reflective_account", "accepted", first.ref)], THIRD),
+        second.ref: cov.tally([fact("reflective_account", "pending", second.ref)], THIRD),
+    }
+    groups = cov.group_gaps(cov.build_report(st0072, tallies, dt.date(2026, 1, 1)))
+    assert [g.gap.kind for g in groups] == ["no_evidence", "own_accounts_only"]
+    assert len(groups[0].units) == 114
+    assert [u.ref for u in groups[1].units] == [first.ref, second.ref]

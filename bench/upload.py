@@ -1,0 +1,336 @@
+"""Upload a large file end to end through the real server and compare with the disk's ceiling.
+
+    .venv/bin/python bench/upload.py [--size-mib 1024] [--backends local,s3,local-resumable]
+
+For each backend the script starts gunicorn (one worker) on a free loopback port over a temp
+SQLite database migrated with ``showcase.migrate.upgrade`` and holding the demo people, and
+uploads one file of ``--size-mib`` MiB (a WAV recording) through ``POST /api/v1/apprenticeships/
+<id>/evidence`` as the demo apprentice with a personal access token; ``local-resumable`` sends it
+through the resumable protocol in parts instead. The S3 backend talks to a moto server the
+script starts on loopback. It prints:
+
+- MB/s for the upload (MB = 10^6 bytes; from the first byte sent to the 201 answer);
+- the ratio to a ceiling measured in the same run on the same disk: a plain copy of the same
+  file with SHA-256 and fsync — what ingest must at least do;
+- the gunicorn worker's peak RSS growth (VmHWM from /proc, after a warm-up upload and after
+  the big one).
+
+Targets: ≥ 70% of the ceiling on local storage; peak RSS growth ≤ 64 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHUNK = 1024 * 1024
+MB = 1_000_000
+MIB = 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_wav(path: Path, size: int) -> None:
+    """A WAV file of ``size`` bytes (pseudo-random samples, so nothing compresses it away)."""
+    data_len = size - 44
+    header = b"RIFF" + struct.pack("<I", 36 + data_len) + b"WAVE"
+    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 2, 48000, 48000 * 4, 4, 16)
+    header += b"data" + struct.pack("<I", data_len)
+    block = os.urandom(CHUNK)
+    with path.open("wb") as out:
+        out.write(header)
+        remaining = data_len
+        while remaining:
+            piece = block[: min(CHUNK, remaining)]
+            out.write(piece)
+            remaining -= len(piece)
+
+
+def ceiling(source: Path, folder: Path) -> float:
+    """Seconds for copy + SHA-256 + fsync of ``source`` into ``folder`` (same disk)."""
+    target = folder / "ceiling.copy"
+    drop_cache(source)
+    started = time.perf_counter()
+    digest = hashlib.sha256()
+    with source.open("rb") as src, target.open("wb") as out:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    elapsed = time.perf_counter() - started
+    target.unlink()
+    return elapsed
+
+
+def drop_cache(path: Path) -> None:
+    """Ask the kernel to forget the file's cached pages, so every run reads it the same way."""
+    with path.open("rb") as handle:
+        os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def vm_hwm_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def worker_pid(master: int, timeout: float = 20.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn started no worker")
+
+
+def prepare(folder: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Migrate a fresh database, load the demo people; return (apprenticeship id, token)."""
+    script = """
+import os
+from sqlalchemy import select
+from showcase import create_app, db, migrate
+from showcase.accounts.models import User
+from showcase.accounts.services import create_api_token
+from showcase.db import get_database
+from showcase.demo import load_demo
+from showcase.portfolios.models import Apprenticeship
+app = create_app()
+migrate.upgrade(get_database(app).engine)
+with app.app_context():
+    load_demo()
+    amira = db.session.scalar(select(User).where(User.email == "amira@northgate.test"))
+    item = db.session.scalar(select(Apprenticeship).where(Apprenticeship.apprentice_id == amira.id))
+    _token, plain = create_api_token(amira, name="bench")
+    db.session.commit()
+    print(item.id, plain)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return int(out[-2]), out[-1]
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "2",
+        "--timeout",
+        "900",
+        "wsgi:app",
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{url}/healthz", timeout=5)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(log.read_text()[-2000:]) from None
+                time.sleep(0.1)
+        yield url, worker_pid(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def upload_whole(url: str, apprenticeship: int, token: str, path: Path) -> dict:
+    with path.open("rb") as body:
+        response = requests.post(
+            f"{url}/api/v1/apprenticeships/{apprenticeship}/evidence",
+            data=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-Filename": urllib.parse.quote(path.name),
+                "Content-Type": "application/octet-stream",
+                "Content-Length": str(path.stat().st_size),
+            },
+            timeout=900,
+        )
+    if response.status_code != 201:
+        raise RuntimeError(f"upload answered {response.status_code}: {response.text[:500]}")
+    return response.json()
+
+
+class _Window:
+    """A file-like view of ``length`` bytes of an open file, so requests streams a part."""
+
+    def __init__(self, handle, length: int) -> None:
+        self.handle = handle
+        self.remaining = length
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.remaining if size < 0 else min(size, self.remaining)
+        chunk = self.handle.read(size)
+        self.remaining -= len(chunk)
+        return chunk
+
+    def __len__(self) -> int:
+        return self.remaining
+
+
+def upload_resumable(url: str, apprenticeship: int, token: str, path: Path) -> dict:
+    auth = {"Authorization": f"Bearer {token}"}
+    size = path.stat().st_size
+    created = requests.post(
+        f"{url}/api/v1/apprenticeships/{apprenticeship}/uploads",
+        json={"filename": path.name, "size": size},
+        headers=auth,
+        timeout=60,
+    )
+    created.raise_for_status()
+    session = created.json()
+    target = url + session["url"]
+    offset = 0
+    with path.open("rb") as handle:
+        while offset < size:
+            length = min(session["part_size"], size - offset)
+            handle.seek(offset)
+            response = requests.patch(
+                target,
+                data=_Window(handle, length),
+                headers={**auth, "Upload-Offset": str(offset), "Content-Length": str(length)},
+                timeout=900,
+            )
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"part at {offset}: {response.status_code} {response.text}")
+            offset = response.json()["offset"]
+    return response.json()["evidence"]
+
+
+def run_backend(name: str, source: Path, folder: Path, extra_env: dict[str, str]) -> dict:
+    work = folder / name
+    work.mkdir()
+    env = {
+        **os.environ,
+        "SHOWCASE_ENV": "development",
+        "SHOWCASE_DATABASE_URL": f"sqlite:///{work / 'bench.sqlite'}",
+        "SHOWCASE_UPLOAD_ROOT": str(work / "uploads"),
+        "SHOWCASE_MAX_UPLOAD_BYTES": str(source.stat().st_size + MIB),
+        **extra_env,
+    }
+    apprenticeship, token = prepare(work, env)
+    warmup = work / "warmup.wav"
+    write_wav(warmup, 256 * 1024)
+    send = upload_resumable if name.endswith("resumable") else upload_whole
+    with gunicorn(env, work / "gunicorn.log") as (url, pid):
+        upload_whole(url, apprenticeship, token, warmup)
+        before = vm_hwm_kib(pid)
+        drop_cache(source)
+        started = time.perf_counter()
+        send(url, apprenticeship, token, source)
+        elapsed = time.perf_counter() - started
+        after = vm_hwm_kib(pid)
+    shutil.rmtree(work / "uploads", ignore_errors=True)
+    return {"elapsed": elapsed, "rss_growth_kib": after - before, "rss_before_kib": before}
+
+
+@contextlib.contextmanager
+def moto_bucket() -> Iterator[dict[str, str]]:
+    import boto3
+
+    from tests.s3server import TEST_CREDENTIALS, moto_server
+
+    with moto_server() as endpoint:
+        boto3.session.Session(**TEST_CREDENTIALS).client("s3", endpoint_url=endpoint).create_bucket(
+            Bucket="bench"
+        )
+        yield {
+            "SHOWCASE_STORAGE_BACKEND": "s3",
+            "SHOWCASE_S3_BUCKET": "bench",
+            "SHOWCASE_S3_ENDPOINT_URL": endpoint,
+            "SHOWCASE_S3_REGION": TEST_CREDENTIALS["region_name"],
+            "SHOWCASE_S3_ACCESS_KEY_ID": TEST_CREDENTIALS["aws_access_key_id"],
+            "SHOWCASE_S3_SECRET_ACCESS_KEY": TEST_CREDENTIALS["aws_secret_access_key"],
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024, help="file size (default 1024)")
+    parser.add_argument(
+        "--backends", default="local,s3", help="comma-separated: local, s3, local-resumable"
+    )
+    parser.add_argument("--dir", default=None, help="work folder (default: a temp folder)")
+    args = parser.parse_args()
+    size = args.size_mib * MIB
+    with tempfile.TemporaryDirectory(prefix="showcase-bench-", dir=args.dir) as name:
+        folder = Path(name)
+        source = folder / "recording.wav"
+        write_wav(source, size)
+        print(f"file: {size / MB:.0f} MB ({args.size_mib} MiB) WAV in {folder}")
+        failed = False
+        for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
+            # A shared or virtual disk's speed drifts: measure the ceiling right before and
+            # after each run and compare with the faster of the two (the stricter ratio).
+            first = ceiling(source, folder)
+            if backend == "s3":
+                with moto_bucket() as env:
+                    result = run_backend(backend, source, folder, env)
+            else:
+                result = run_backend(backend, source, folder, {})
+            limit = min(first, ceiling(source, folder))
+            print(
+                f"ceiling (copy + SHA-256 + fsync, same disk): {size / MB / first:8.1f} MB/s "
+                f"before, {size / MB / limit:8.1f} MB/s best"
+            )
+            rate = size / MB / result["elapsed"]
+            ratio = limit / result["elapsed"]
+            growth = result["rss_growth_kib"] / 1024
+            target = " (target ≥ 70%)" if backend == "local" else ""
+            print(
+                f"{backend:16s} {rate:8.1f} MB/s  {ratio:6.1%} of ceiling{target}  "
+                f"peak RSS growth {growth:6.1f} MB (target ≤ 64 MB; worker peak before "
+                f"{result['rss_before_kib'] / 1024:.0f} MB)"
+            )
+            if (backend == "local" and ratio < 0.70) or growth > 64:
+                failed = True
+        return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

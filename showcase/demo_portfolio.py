@@ -1,0 +1,181 @@
+"""Demo evidence, a locked showcase and a graded assessment, made through the real services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from sqlalchemy import select
+
+from showcase import db
+from showcase.accounts.models import Organisation, OrganisationKind, User
+from showcase.assessment import services as assessment
+from showcase.demo_files import pdf, png, wav
+from showcase.evidence import services as evidence
+from showcase.evidence.models import EvidenceKind
+from showcase.portfolios.models import Apprenticeship
+from showcase.standards.services import doc_for
+from showcase.storage_ext import get_storage
+from showcase.submissions import services as submissions
+
+CONFLICT = "ST0072/dealing-with-customer-conflict-and-challenge"
+
+#: (filename, file maker, kind, title, days ago, [(unit ref, justification)], accepted?)
+AMIRA = [
+    (
+        "witness-statement-marcus.pdf",
+        lambda: pdf(
+            [
+                "Witness statement - Marcus Lee, Store Manager, Northgate Retail",
+                "On 12 March Amira calmly resolved a complaint about a late delivery.",
+                "She listened, explained the options and followed up the next day.",
+            ]
+        ),
+        EvidenceKind.WITNESS_STATEMENT,
+        "Manager's statement: late delivery complaint",
+        200,
+        [
+            (f"{CONFLICT}/2.1", "Marcus saw me stay calm and patient with an upset customer."),
+            (f"{CONFLICT}/4.2", "I offered a redelivery or refund and the customer chose."),
+            (f"{CONFLICT}/5.1", "I phoned the customer the next day as promised."),
+        ],
+        True,
+    ),
+    (
+        "call-recording.wav",
+        lambda: wav(6.0),
+        EvidenceKind.RECORDING,
+        "Recorded call: booking a repair",
+        120,
+        [
+            (f"{CONFLICT}/2.2", "You can hear me summarise the fault back to the customer."),
+            (f"{CONFLICT}/2.3", "I use open then closed questions to find the model number."),
+        ],
+        True,
+    ),
+    (
+        "team-huddle.png",
+        lambda: png("Team huddle: sharing the returns checklist"),
+        EvidenceKind.PHOTO,
+        "Photo: presenting the new returns checklist",
+        60,
+        [
+            ("ST0072/team-working/2.2", "I presented my checklist idea to the team huddle."),
+            ("ST0072/team-working/2.1", "I shared what I learned from a difficult return."),
+        ],
+        False,
+    ),
+]
+
+
+def _add(apprentice: User, apprenticeship: Apprenticeship, spec: tuple, today: dt.date) -> None:
+    filename, make, kind, title, days_ago, tags, accept = spec
+    storage = get_storage()
+    item = evidence.add_evidence(
+        apprentice,
+        apprenticeship,
+        storage=storage,
+        stream=io.BytesIO(make()),
+        filename=filename,
+        max_bytes=10**8,
+        details=evidence.EvidenceDetails(
+            title=title,
+            kind=kind,
+            activity_date=today - dt.timedelta(days=days_ago),
+            witness_name="Marcus Lee" if kind is EvidenceKind.WITNESS_STATEMENT else None,
+            witness_role="Store Manager" if kind is EvidenceKind.WITNESS_STATEMENT else None,
+            witness_relationship="Line manager" if kind is EvidenceKind.WITNESS_STATEMENT else None,
+            witness_contact="manager@northgate.test"
+            if kind is EvidenceKind.WITNESS_STATEMENT
+            else None,
+        ),
+    )
+    for ref, why in tags:
+        tag = evidence.tag_evidence(apprentice, item, ref=ref, justification=why)
+        if accept:
+            evidence.review_tag(apprenticeship.tutor, tag, accept=True)
+
+
+def _by_apprentice() -> dict[str, Apprenticeship]:
+    return {a.apprentice.email: a for a in db.session.scalars(select(Apprenticeship))}
+
+
+def add_demo_evidence(today: dt.date) -> None:
+    """Evidence, tagged and partly accepted, in Amira's and Ben's portfolios."""
+    apprenticeships = _by_apprentice()
+    amira, ben = apprenticeships["amira@northgate.test"], apprenticeships["ben@northgate.test"]
+    for spec in AMIRA:
+        _add(amira.apprentice, amira, spec, today)
+    _add(ben.apprentice, ben, AMIRA[2], today)
+
+
+def add_demo_showcase(today: dt.date) -> None:
+    """Amira's showcase: chosen, signed off, locked, then assessed and graded."""
+    amira = _by_apprentice()["amira@northgate.test"]
+    epa = db.session.scalar(
+        select(Organisation).where(Organisation.kind == OrganisationKind.ASSESSMENT_ORGANISATION)
+    )
+    draft = submissions.start_version(amira.apprentice, amira)
+    submissions.set_items(
+        amira.apprentice,
+        draft,
+        [e.id for e in evidence.list_evidence(amira, evidence.EvidenceFilter())],
+    )
+    submissions.set_summary(
+        amira.apprentice,
+        draft,
+        summary=(
+            "I work on the customer service desk at Northgate. My showcase shows how I handle "
+            "complaints calmly, use questioning to find what customers need, and share ideas "
+            "with my team."
+        ),
+        assessment_organisation_id=epa.id,
+    )
+    for gap in submissions.checklist(draft, today=today).gaps:
+        submissions.acknowledge_gap(
+            amira.tutor,
+            draft,
+            ref=gap.ref,
+            note="Discussed in progress reviews; to be explored in the professional discussion.",
+        )
+    submissions.sign_off(amira.line_manager, draft, confirm=True)
+    submissions.sign_off(amira.tutor, draft, confirm=True)
+    storage = get_storage()
+    with evidence.blobs_removed_on_failure(storage) as written:
+        submissions.lock(amira.apprentice, draft, storage=storage, written=written)
+
+    admin = db.session.scalar(select(User).where(User.email == "office@epa.test"))
+    assessor = db.session.scalar(select(User).where(User.email == "assessor@epa.test"))
+    graded = assessment.assign(admin, draft, assessor)
+    doc = doc_for(amira.standard)
+    assessment.save_method_record(
+        assessor,
+        graded,
+        method_key="observation",
+        held_on=today - dt.timedelta(days=2),
+        duration_minutes=75,
+        notes="Observed Amira at the service desk handling an enquiry and a complaint.",
+        areas=list(doc.plan.observation_mandatory_areas),
+        contexts=["face-to-face"],
+    )
+    assessment.save_method_record(
+        assessor,
+        graded,
+        method_key="professional-discussion",
+        held_on=today - dt.timedelta(days=1),
+        duration_minutes=60,
+        notes="Discussed customers, the organisation and her role.",
+        areas=[],
+    )
+    for criterion in doc.criteria():
+        if criterion.context and criterion.context != "face-to-face":
+            continue
+        met = criterion.level == "pass" or criterion.method_key == "observation"
+        assessment.record_judgement(
+            assessor,
+            graded,
+            ref=criterion.ref,
+            met=met,
+            comment="Seen in the observation." if met else "",
+        )
+    assessment.confirm_grade(assessor, graded)

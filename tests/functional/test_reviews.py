@@ -1,0 +1,168 @@
+"""Progress reviews: due dates, recording, sign-off by all three, the frozen snapshot that
+becomes evidence, 409 after freezing, who may do what, and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from showcase import db
+from showcase.accounts.models import Role
+from showcase.evidence.models import Evidence, EvidenceKind
+from showcase.reviews import services
+from showcase.reviews.models import ProgressReview
+from showcase.standards.coverage import add_months
+from tests.functional.test_coverage import accept, add_item, refs, tag
+
+
+@pytest.fixture
+def portfolio(make):
+    return make.apprenticeship(start_date=add_months(dt.date.today(), -4))
+
+
+def sign_as(client, user, portfolio, month: int = 3):
+    return client.post(f"/apprenticeships/{portfolio.id}/reviews/{month}/sign")
+
+
+def test_review_points_come_from_the_standard(login, portfolio) -> None:
+    client = login(portfolio.tutor)
+    page = client.get(f"/apprenticeships/{portfolio.id}/reviews").get_data(as_text=True)
+    due3 = add_months(portfolio.start_date, 3)
+    assert f"Due {due3:%-d %B %Y}" in page and "Overdue" in page
+    assert "9-month review" in page
+    assert client.get(f"/apprenticeships/{portfolio.id}/reviews/4").status_code == 404
+
+
+def test_full_review_flow_freezes_and_becomes_evidence(login, client, portfolio) -> None:
+    first = refs(portfolio)[0]
+    accept(tag(add_item(portfolio, EvidenceKind.WITNESS_STATEMENT), first))
+    db.session.flush()
+    base = f"/apprenticeships/{portfolio.id}/reviews/3"
+    login(portfolio.tutor)
+    page = client.get(base).get_data(as_text=True)
+    assert "No evidence is tagged to this unit." in page and "1 of 116" in page
+    assert client.post(f"{base}/notes", data={"notes": "Good start."}).status_code == 302
+    response = client.post(
+        f"{base}/actions",
+        data={
+            "text": "Get a witness statement for 1.2",
+            "owner_id": portfolio.apprentice_id,
+            "due_date": (dt.date.today() + dt.timedelta(days=14)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assert client.post(f"{base}/sign").status_code == 302
+    client.post("/sign-out")
+    login(portfolio.line_manager)
+    assert client.post(f"{base}/sign").status_code == 302
+    client.post("/sign-out")
+    login(portfolio.apprentice)
+    assert client.post(f"{base}/sign").status_code == 302
+    review = db.session.scalar(select(ProgressReview).where(ProgressReview.month == 3))
+    assert review.is_frozen and review.snapshot["overall"] == {"covered": 1, "total": 116}
+    assert first in review.snapshot["covered"]
+    item = db.session.get(Evidence, review.evidence_id)
+    assert item.kind is EvidenceKind.PROGRESS_REVIEW and item.file_id is None
+    assert "Good start." in item.description and "Get a witness statement" in item.description
+    # Frozen: every change answers 409 with a message.
+    response = client.post(f"{base}/sign", headers={"Accept": "application/json"})
+    assert response.status_code == 409
+    assert "can no longer change" in response.get_json()["error"]["message"]
+    client.post("/sign-out")
+    login(portfolio.tutor)
+    response = client.post(
+        f"{base}/notes", data={"notes": "changed"}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 409
+    page = client.get(base).get_data(as_text=True)
+    assert "Signed by everyone" in page and "Sign this review" not in page
+    evidence_page = client.get(f"/apprenticeships/{portfolio.id}/evidence").get_data(as_text=True)
+    assert "3-month progress review" in evidence_page
+
+
+def test_changing_notes_clears_signatures(make, portfolio) -> None:
+    review = services.ensure_review(portfolio.tutor, portfolio, 3)
+    services.sign_review(portfolio.tutor, review)
+    services.sign_review(portfolio.apprentice, review)
+    services.save_notes(portfolio.line_manager, review, "Something new")
+    assert review.tutor_signed_at is None and review.apprentice_signed_at is None
+
+
+def test_the_next_review_compares_with_the_last(make, portfolio) -> None:
+    portfolio.start_date = add_months(dt.date.today(), -7)
+    first, second = refs(portfolio)[:2]
+    accept(tag(add_item(portfolio, EvidenceKind.WITNESS_STATEMENT), first))
+    review = services.ensure_review(portfolio.tutor, portfolio, 3)
+    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
+        services.sign_review(user, review)
+    accept(tag(add_item(portfolio, EvidenceKind.WITNESS_STATEMENT), second))
+    later = services.ensure_review(portfolio.tutor, portfolio, 6)
+    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
+        services.sign_review(user, later)
+    assert services.previous_snapshot(later) == review.snapshot
+    item = db.session.get(Evidence, later.evidence_id)
+    assert "1 units newly covered" in item.description
+
+
+@pytest.mark.parametrize("who", ["stranger_tutor", "admin"])
+def test_only_parties_sign_and_only_reviewers_record(login, make, portfolio, who) -> None:
+    base = f"/apprenticeships/{portfolio.id}/reviews/3"
+    if who == "admin":
+        user = make.user(Role.ADMIN, portfolio.employer)
+        expected = 403  # sees the portfolio, but takes no part in reviews
+    else:
+        user = make.user(Role.TUTOR)
+        expected = 404
+    client = login(user)
+    headers = {"Accept": "application/json"}
+    assert client.post(f"{base}/sign", headers=headers).status_code == expected
+    assert client.post(f"{base}/notes", data={"notes": "x"}, headers=headers).status_code == (
+        expected
+    )
+
+
+def test_apprentice_signs_but_does_not_record(login, portfolio) -> None:
+    client = login(portfolio.apprentice)
+    base = f"/apprenticeships/{portfolio.id}/reviews/3"
+    page = client.get(base).get_data(as_text=True)
+    assert "Sign this review" in page and "Save notes" not in page
+    response = client.post(
+        f"{base}/notes", data={"notes": "x"}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 403
+
+
+def test_reviews_api(client, portfolio) -> None:
+    from showcase.accounts import services as accounts
+
+    tokens = {}
+    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
+        tokens[user.id] = {
+            "Authorization": f"Bearer {accounts.create_api_token(user, name='t')[1]}"
+        }
+    db.session.flush()
+    base = f"/api/v1/apprenticeships/{portfolio.id}/reviews"
+    listing = client.get(base, headers=tokens[portfolio.tutor_id]).json
+    assert [r["month"] for r in listing["items"]] == [3, 6, 9]
+    assert listing["items"][0]["overdue"] is True and listing["items"][0]["recorded"] is False
+    response = client.post(
+        f"{base}/3/actions",
+        json={
+            "text": "Book an observation",
+            "owner_id": portfolio.line_manager_id,
+            "due_date": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
+        },
+        headers=tokens[portfolio.tutor_id],
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["actions"][0]["owner"] == portfolio.line_manager.name
+    for user_id in tokens:
+        body = client.post(f"{base}/3/sign", headers=tokens[user_id]).json
+    assert body["frozen_at"] and body["evidence_id"] and body["snapshot"]["overall"]["total"] == 116
+    response = client.put(
+        f"{base}/3/notes", json={"notes": "late"}, headers=tokens[portfolio.tutor_id]
+    )
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "review_signed"
