@@ -139,12 +139,11 @@ def get_dashboard() -> DashboardOut:
         raise Forbidden("Dashboards are for line managers, tutors and administrators.")
     items = []
     for row in services.dashboard(current_user):
-        item = row.apprenticeship
         items.append(
             DashboardRowOut(
-                apprenticeship_id=item.id,
-                apprentice=item.apprentice.name,
-                standard=item.standard.key,
+                apprenticeship_id=row.apprenticeship_id,
+                apprentice=row.apprentice_name,
+                standard=row.standard_key,
                 covered=row.covered,
                 total=row.total,
                 percent=row.percent,

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from showcase import db
-from showcase.coverage.models import CoverageRollup
+from showcase.coverage.models import CoverageRollup, CoverageSummary
 from showcase.coverage.rollup import rebuild
 
 coverage_cli = AppGroup("coverage", help="Coverage rollup maintenance.")
@@ -25,13 +25,22 @@ _COMPARED = (
 )
 
 
-def rollup_state() -> dict[tuple[int, int], tuple]:
-    """The rollup table's contents, without timestamps, for comparisons."""
+def rollup_state() -> dict[tuple, tuple]:
+    """The rollup and summary tables' contents, without timestamps, for comparisons."""
     table = CoverageRollup.__table__
     rows = db.session.execute(
         select(table.c.apprenticeship_id, table.c.reference_id, *(table.c[c] for c in _COMPARED))
     )
-    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+    state: dict[tuple, tuple] = {(r[0], r[1]): tuple(r[2:]) for r in rows}
+    for summary in db.session.execute(
+        select(
+            CoverageSummary.apprenticeship_id,
+            CoverageSummary.covered_count,
+            CoverageSummary.module_covered,
+        )
+    ):
+        state[("summary", summary[0])] = (summary[1], sorted(summary[2].items()))
+    return state
 
 
 @coverage_cli.command("rebuild")

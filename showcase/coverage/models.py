@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from showcase.db import Base, utcnow
@@ -38,4 +38,22 @@ class CoverageRollup(Base):
     #: Sorted, comma-separated evidence kinds of the live tags.
     kinds: Mapped[str] = mapped_column(String(400), default="")
     is_covered: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CoverageSummary(Base):
+    """Covered units per module of one apprenticeship, derived from its rollup rows.
+
+    Maintained with the rollup (same flush) so the cohort dashboard reads one small row per
+    apprentice instead of grouping every apprentice's unit rows on each request.
+    """
+
+    __tablename__ = "coverage_summaries"
+
+    apprenticeship_id: Mapped[int] = mapped_column(
+        ForeignKey("apprenticeships.id", ondelete="CASCADE"), primary_key=True
+    )
+    covered_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: {module key: covered units}, modules with none covered left out.
+    module_covered: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
-from showcase.coverage.models import CoverageRollup
+from showcase.coverage.models import CoverageRollup, CoverageSummary
 from showcase.evidence.models import Evidence, EvidenceTag, TagStatus
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards import coverage
@@ -124,7 +124,42 @@ def recompute(
         for value in values:
             value["updated_at"] = now
         conn.execute(insert(table), values)
+    summarise(conn, apprenticeship_ids)
     return len(values)
+
+
+def summarise(conn: Connection, apprenticeship_ids: Iterable[int] | None = None) -> None:
+    """Rewrite the per-apprenticeship summaries from the rollup rows (all when None)."""
+    rollup, summary = CoverageRollup.__table__, CoverageSummary.__table__
+    covered = func.sum(case((rollup.c.is_covered, 1), else_=0))
+    stmt = select(rollup.c.apprenticeship_id, rollup.c.module_key, covered).group_by(
+        rollup.c.apprenticeship_id, rollup.c.module_key
+    )
+    delete_stmt = delete(summary)
+    if apprenticeship_ids is not None:
+        ids = list(apprenticeship_ids)
+        stmt = stmt.where(rollup.c.apprenticeship_id.in_(ids))
+        delete_stmt = delete_stmt.where(summary.c.apprenticeship_id.in_(ids))
+    modules: dict[int, dict[str, int]] = {}
+    for apprenticeship_id, module_key, count in conn.execute(stmt):
+        counts = modules.setdefault(apprenticeship_id, {})
+        if count:
+            counts[module_key] = int(count)
+    conn.execute(delete_stmt)
+    if modules:
+        now = coverage.dt.datetime.now(coverage.dt.UTC)
+        conn.execute(
+            insert(summary),
+            [
+                {
+                    "apprenticeship_id": apprenticeship_id,
+                    "covered_count": sum(counts.values()),
+                    "module_covered": dict(sorted(counts.items())),
+                    "updated_at": now,
+                }
+                for apprenticeship_id, counts in modules.items()
+            ],
+        )
 
 
 def _changed(obj: Evidence, *names: str) -> bool:
