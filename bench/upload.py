@@ -109,23 +109,39 @@ def worker_pid(master: int, timeout: float = 20.0) -> int:
 
 
 def prepare(folder: Path, env: dict[str, str]) -> tuple[int, str]:
-    """Migrate a fresh database, load the demo people; return (apprenticeship id, token)."""
+    """Migrate a fresh database, add the demo apprentice; return (apprenticeship id, token)."""
+    # The demo's people only, not its portfolios: the bench must not depend on demo content.
     script = """
-import os
-from sqlalchemy import select
 from showcase import create_app, db, migrate
-from showcase.accounts.models import User
-from showcase.accounts.services import create_api_token
+from showcase.accounts import services as accounts
+from showcase.accounts.models import OrganisationKind, Role
 from showcase.db import get_database
-from showcase.demo import load_demo
-from showcase.portfolios.models import Apprenticeship
+from showcase.demo import DEMO_PASSWORD
+from showcase.portfolios import services as portfolios
+from showcase.standards import services as standards
+import datetime as dt
 app = create_app()
 migrate.upgrade(get_database(app).engine)
 with app.app_context():
-    load_demo()
-    amira = db.session.scalar(select(User).where(User.email == "amira@northgate.test"))
-    item = db.session.scalar(select(Apprenticeship).where(Apprenticeship.apprentice_id == amira.id))
-    _token, plain = create_api_token(amira, name="bench")
+    standards.import_bundled()
+    employer = accounts.create_organisation(
+        None, name="Northgate Retail Ltd", kind=OrganisationKind.EMPLOYER)
+    provider = accounts.create_organisation(
+        None, name="Brightpath Training", kind=OrganisationKind.TRAINING_PROVIDER)
+    def person(email, name, role, org):
+        return accounts.create_user(
+            None, email=email, name=name, role=role, organisation=org, password=DEMO_PASSWORD)
+    amira = person("amira@northgate.test", "Amira Khan", Role.APPRENTICE, employer)
+    manager = person("manager@northgate.test", "Marcus Lee", Role.EMPLOYER_CONTACT, employer)
+    item = portfolios.create_apprenticeship(
+        None,
+        apprentice=amira,
+        standard=standards.get_standard_or_404("ST0072"),
+        start_date=dt.date.today() - dt.timedelta(days=400),
+        line_manager=manager,
+        tutor=person("tutor@brightpath.test", "Tara Singh", Role.TUTOR, provider),
+    )
+    _token, plain = accounts.create_api_token(amira, name="bench")
     db.session.commit()
     print(item.id, plain)
 """

@@ -82,12 +82,14 @@ def openapi() -> Response:
 def init_api(app: Flask) -> None:
     # Importing the domain modules adds their routes to ``bp``.
     from showcase.accounts import api as _accounts_api  # noqa: F401
+    from showcase.assessment import api as _assessment_api  # noqa: F401
     from showcase.coverage import api as _coverage_api  # noqa: F401
     from showcase.evidence import api as _evidence_api  # noqa: F401
     from showcase.extensions import csrf
     from showcase.portfolios import api as _portfolios_api  # noqa: F401
     from showcase.reviews import api as _reviews_api  # noqa: F401
     from showcase.standards import api as _standards_api  # noqa: F401
+    from showcase.submissions import api as _submissions_api  # noqa: F401
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -196,6 +196,13 @@ CSV_HEADER = [
 ]
 
 
+def _cell(value: object) -> object:
+    # A name starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
 @bp.get("/dashboard.csv")
 @login_required
 def dashboard_csv() -> Response:
@@ -206,7 +213,8 @@ def dashboard_csv() -> Response:
     writer.writerow(CSV_HEADER)
     for row in services.dashboard(current_user, today):
         writer.writerow(
-            [
+            _cell(value)
+            for value in [
                 row.apprenticeship_id,
                 row.apprentice_name,
                 row.standard_key,

@@ -72,9 +72,12 @@ class StandardRules:
     groups: tuple[GroupDef, ...]
     review_points_months: tuple[int, ...]
     gateway_min_months: int | None
+    by_ref: Mapping[str, UnitRule] = field(default_factory=dict, compare=False, hash=False)
 
     def unit(self, ref: str) -> UnitRule:
         """A unit rule by ref (KeyError if unknown)."""
+        if self.by_ref:
+            return self.by_ref[ref]
         for rule in self.units:
             if rule.ref == ref:
                 return rule
@@ -118,6 +121,7 @@ def rules_from_doc(doc: StandardDoc) -> StandardRules:
         groups=tuple(groups),
         review_points_months=doc.plan.review_points_months,
         gateway_min_months=doc.plan.gateway_min_months,
+        by_ref={u.ref: u for u in units},
     )
 
 
@@ -444,6 +448,8 @@ def report_as_of(
 # ------------------------------------------------------------------- calendar and pace
 
 
+# Cached: a cohort dashboard asks for the same few start dates and review points many times.
+@functools.lru_cache(maxsize=65536)
 def add_months(start: dt.date, months: int) -> dt.date:
     """``start`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
     year, month = divmod(start.month - 1 + months, 12)

@@ -41,18 +41,19 @@ def dana(live_server) -> dict:
                 Organisation.kind == OrganisationKind.ASSESSMENT_ORGANISATION
             )
         )
+        provider_id = _user("tutor@brightpath.test").organisation_id
         apprentice = User(
             email="dana@northgate.test",
             name="Dana Fox",
             role=Role.APPRENTICE,
-            organisation=employer,
+            organisation_id=employer.id,
             password_hash=hash_password(DEMO_PASSWORD),
         )
         former_tutor = User(
             email="sam@epa.test",
             name="Sam Conflicted",
             role=Role.TUTOR,
-            organisation=_user("tutor@brightpath.test").organisation,
+            organisation_id=provider_id,
             password_hash=hash_password(DEMO_PASSWORD),
         )
         db.session.add_all([apprentice, former_tutor])

@@ -406,3 +406,98 @@ def test_audit_chain_records_the_journey_and_detects_edits(app, journey, locked)
     db.session.execute(update(AuditEntry).where(AuditEntry.id == victim).values(details={"x": 1}))
     _checked, problems = verify_chain()
     assert [p.entry_id for p in problems] == [victim]
+
+
+def api_headers(user) -> dict:
+    from showcase.accounts.services import create_api_token
+
+    _token, plain = create_api_token(user, name="api")
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def test_api_journey_and_locked_refusals(client, journey) -> None:
+    item, ao, people, items = journey
+    apprentice = api_headers(people["apprentice"])
+    draft = client.post(f"/api/v1/apprenticeships/{item.id}/submissions", headers=apprentice)
+    assert draft.status_code == 201, draft.get_json()
+    sid = draft.get_json()["id"]
+    assert draft.get_json()["ready"] is False
+    client.put(
+        f"/api/v1/submissions/{sid}/items",
+        headers=apprentice,
+        json={"evidence_ids": [e.id for e in items]},
+    )
+    client.put(
+        f"/api/v1/submissions/{sid}/summary",
+        headers=apprentice,
+        json={"summary": "Via the API.", "assessment_organisation_id": ao.id},
+    )
+    submission = db.session.get(Submission, sid)
+    tutor = api_headers(people["tutor"])
+    for gap in submissions.checklist(submission).gaps:
+        response = client.post(
+            f"/api/v1/submissions/{sid}/acknowledgements",
+            headers=tutor,
+            json={"ref": gap.ref, "note": "Covered at the discussion."},
+        )
+        assert response.status_code == 200
+    for who in ("manager", "tutor"):
+        response = client.post(
+            f"/api/v1/submissions/{sid}/signoffs",
+            headers=api_headers(people[who]),
+            json={"confirm": True},
+        )
+        assert response.status_code == 200, response.get_json()
+    locked = client.post(f"/api/v1/submissions/{sid}/lock", headers=apprentice)
+    assert locked.status_code == 200, locked.get_json()
+    assert len(locked.get_json()["fingerprint_sha256"]) == 64
+    refused = [
+        client.put(
+            f"/api/v1/submissions/{sid}/items", headers=apprentice, json={"evidence_ids": []}
+        ),
+        client.put(f"/api/v1/submissions/{sid}/summary", headers=apprentice, json={"summary": "x"}),
+        client.post(f"/api/v1/submissions/{sid}/lock", headers=apprentice),
+        client.post(f"/api/v1/submissions/{sid}/signoffs", headers=tutor, json={"confirm": True}),
+        client.post(
+            f"/api/v1/submissions/{sid}/acknowledgements",
+            headers=tutor,
+            json={"ref": "ST0072/team-working/1.1", "note": "too late for this"},
+        ),
+    ]
+    for response in refused:
+        assert response.status_code == 409
+        assert response.get_json()["error"]["code"] == "submission_locked"
+    verified = client.post(f"/api/v1/submissions/{sid}/verify", headers=apprentice).get_json()
+    assert verified["ok"] is True
+    assert verified["files_checked"] == 2
+
+    outsider = api_headers(people["other_assessor"])
+    assert client.get(f"/api/v1/submissions/{sid}", headers=outsider).status_code == 404
+    assigned = client.post(
+        f"/api/v1/submissions/{sid}/assessment",
+        headers=api_headers(people["ao_admin"]),
+        json={"assessor_id": people["assessor"].id},
+    )
+    assert assigned.status_code == 201, assigned.get_json()
+    aid = assigned.get_json()["id"]
+    assessor = api_headers(people["assessor"])
+    doc = doc_for(item.standard)
+    first = doc.criteria("observation")[0].ref
+    judged = client.put(
+        f"/api/v1/assessments/{aid}/judgements",
+        headers=assessor,
+        json={"judgements": [{"ref": first, "met": False, "comment": "Not seen."}]},
+    )
+    assert judged.get_json()["computed"]["overall"] == "fail"
+    assert client.get(f"/api/v1/assessments/{aid}", headers=outsider).status_code == 404
+    # The quality assurer may read the assessment but not judge it.
+    by_qa = client.put(
+        f"/api/v1/assessments/{aid}/judgements",
+        headers=api_headers(people["qa"]),
+        json={"judgements": [{"ref": first, "met": True}]},
+    )
+    assert by_qa.status_code == 403
+    assert (
+        client.get(f"/api/v1/assessments/{aid}", headers=api_headers(people["qa"])).status_code
+        == 200
+    )

@@ -1,0 +1,147 @@
+"""Assessment in the JSON API: assignment, judgements, records, grade and QA."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from pydantic import BaseModel
+from spectree import Response
+
+from showcase import db
+from showcase.accounts.models import User
+from showcase.api import bp, spec
+from showcase.assessment import services
+from showcase.assessment.models import Assessment
+from showcase.assessment.views import get_assessment_or_404
+from showcase.errors import ValidationFailed
+from showcase.submissions.loaders import get_submission_or_404
+
+
+class AssessmentOut(BaseModel):
+    id: int
+    submission_id: int
+    assessor_id: int
+    status: str
+    final_grade: str | None
+    computed: dict[str, Any]
+    judgements: dict[str, bool]
+
+
+class AssignIn(BaseModel):
+    assessor_id: int
+
+
+class JudgementIn(BaseModel):
+    ref: str
+    met: bool | None
+    comment: str = ""
+
+
+class JudgementsIn(BaseModel):
+    judgements: list[JudgementIn]
+
+
+class RecordIn(BaseModel):
+    held_on: dt.date
+    duration_minutes: int
+    notes: str
+    areas: list[str] = []
+    contexts: list[str] | None = None
+
+
+class QAIn(BaseModel):
+    agrees: bool
+    reasons: str
+
+
+def serialise(assessment: Assessment) -> AssessmentOut:
+    return AssessmentOut(
+        id=assessment.id,
+        submission_id=assessment.submission_id,
+        assessor_id=assessment.assessor_id,
+        status=assessment.status.value,
+        final_grade=assessment.final_grade,
+        computed=services.result_json(services.compute(assessment)),
+        judgements=services.judgements_of(assessment),
+    )
+
+
+def _body() -> Any:
+    return request.context.json  # type: ignore[attr-defined]
+
+
+@bp.post("/submissions/<int:submission_id>/assessment")
+@spec.validate(json=AssignIn, resp=Response(HTTP_201=AssessmentOut), tags=["assessment"])
+def assign(submission_id: int) -> tuple[AssessmentOut, int]:
+    """Assign an independent assessor (the assessment organisation's admin)."""
+    submission = get_submission_or_404(current_user, submission_id)
+    assessor = db.session.get(User, _body().assessor_id)
+    if assessor is None:
+        raise ValidationFailed("No such assessor.", field="assessor_id")
+    assessment = services.assign(current_user, submission, assessor)
+    db.session.commit()
+    return serialise(assessment), 201
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@spec.validate(resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+def get_assessment(assessment_id: int) -> AssessmentOut:
+    """An assessment with the grading engine's result for the judgements so far."""
+    return serialise(get_assessment_or_404(current_user, assessment_id))
+
+
+@bp.put("/assessments/<int:assessment_id>/judgements")
+@spec.validate(json=JudgementsIn, resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+def put_judgements(assessment_id: int) -> AssessmentOut:
+    """Record met / not met (null: not yet assessed) per criterion, with comments."""
+    assessment = get_assessment_or_404(current_user, assessment_id)
+    for item in _body().judgements:
+        services.record_judgement(
+            current_user, assessment, ref=item.ref, met=item.met, comment=item.comment
+        )
+    db.session.commit()
+    return serialise(assessment)
+
+
+@bp.put("/assessments/<int:assessment_id>/records/<method_key>")
+@spec.validate(json=RecordIn, resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+def put_record(assessment_id: int, method_key: str) -> AssessmentOut:
+    """The observation or professional discussion record."""
+    assessment = get_assessment_or_404(current_user, assessment_id)
+    body: RecordIn = _body()
+    services.save_method_record(
+        current_user,
+        assessment,
+        method_key=method_key,
+        held_on=body.held_on,
+        duration_minutes=body.duration_minutes,
+        notes=body.notes,
+        areas=body.areas,
+        contexts=body.contexts,
+    )
+    db.session.commit()
+    return serialise(assessment)
+
+
+@bp.post("/assessments/<int:assessment_id>/confirm")
+@spec.validate(resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+def confirm(assessment_id: int) -> AssessmentOut:
+    """Confirm the computed grade (the assigned assessor)."""
+    assessment = get_assessment_or_404(current_user, assessment_id)
+    services.confirm_grade(current_user, assessment)
+    db.session.commit()
+    return serialise(assessment)
+
+
+@bp.post("/assessments/<int:assessment_id>/qa")
+@spec.validate(json=QAIn, resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+def qa(assessment_id: int) -> AssessmentOut:
+    """A quality assurer agrees, or disagrees and sends the assessment back for a second review."""
+    assessment = get_assessment_or_404(current_user, assessment_id)
+    body: QAIn = _body()
+    services.decide_qa(current_user, assessment, agrees=body.agrees, reasons=body.reasons)
+    db.session.commit()
+    return serialise(assessment)
