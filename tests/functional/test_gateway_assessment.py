@@ -501,3 +501,28 @@ def test_api_journey_and_locked_refusals(client, journey) -> None:
         client.get(f"/api/v1/assessments/{aid}", headers=api_headers(people["qa"])).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("other_assessor", 404),  # not party, not assigned: cannot even see it
+        ("assessor", 404),  # assessors read through their assignment, never change the showcase
+        ("qa", 409),  # the assessment organisation may read it, but it is locked
+        ("ao_admin", 409),
+    ],
+)
+def test_other_roles_cannot_change_a_locked_showcase(login, journey, locked, who, expected) -> None:
+    _item, _ao, people, items = journey
+    client = login(people[who])
+    for path, data in (
+        (f"/submissions/{locked.id}/items", {"evidence": [str(items[0].id)]}),
+        (f"/submissions/{locked.id}/summary", {"summary": "changed"}),
+        (f"/submissions/{locked.id}/sign-off", {"confirm": "yes"}),
+        (f"/submissions/{locked.id}/lock", {}),
+    ):
+        assert client.post(path, data=data).status_code == expected, path
+    # Portfolio evidence is not theirs to see at all.
+    assert client.post(f"/evidence/{items[0].id}/delete").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Submission, locked.id).manifest_sha256 == locked.manifest_sha256
