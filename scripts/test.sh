@@ -40,9 +40,12 @@ if ! pg_up; then
   fi
 fi
 
-# Redis for the shared rate-limit store test: start Debian's if one is installed but stopped.
-if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && command -v redis-server >/dev/null; then
+# Redis for the shared rate-limit store test: install and start Debian's when none answers.
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  command -v redis-server >/dev/null || apt_install redis-server
+  echo "==> starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
+  for _ in $(seq 1 10); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 1; done
 fi
 
 echo "==> ruff"

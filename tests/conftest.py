@@ -24,9 +24,16 @@ from showcase.db import get_database
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards import services as standards
 
-POSTGRES_URL = os.environ.get(
-    "SHOWCASE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/showcase_test"
+_BASE_POSTGRES_URL = make_url(
+    os.environ.get(
+        "SHOWCASE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/showcase_test"
+    )
 )
+#: Each test run gets its own database (suffixed with the process id), so runs on one machine
+#: never drop each other's; it is dropped again when the run ends.
+POSTGRES_URL = _BASE_POSTGRES_URL.set(
+    database=f"{_BASE_POSTGRES_URL.database}_{os.getpid()}"
+).render_as_string(hide_password=False)
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
 
@@ -49,16 +56,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database_kind", kinds, scope="session")
 
 
-def recreate_postgres_database(url: str) -> None:
-    """Drop and create the test database, connecting through the server's `postgres` db."""
+def _admin_execute(url: str, *statements: str) -> None:
     import psycopg
 
-    target = make_url(url)
-    admin = target.set(drivername="postgresql", database="postgres")
+    admin = make_url(url).set(drivername="postgresql", database="postgres")
     dsn = admin.render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{target.database}"')
+        for statement in statements:
+            conn.execute(statement)
+
+
+def recreate_postgres_database(url: str) -> None:
+    """Drop and create the test database, connecting through the server's `postgres` db."""
+    name = make_url(url).database
+    _admin_execute(
+        url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+    )
+
+
+def drop_postgres_database(url: str) -> None:
+    _admin_execute(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
 def database_url(kind: str, tmp_dir: os.PathLike) -> str:
@@ -91,6 +108,8 @@ def app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         db.session.commit()
     yield application
     database.engine.dispose()
+    if database_kind == "postgresql":
+        drop_postgres_database(POSTGRES_URL)
 
 
 @pytest.fixture

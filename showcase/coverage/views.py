@@ -105,7 +105,8 @@ def chart_for(
     start: dt.date, points: list[services.SeriesPoint], gateway_months: int | None
 ) -> Chart:
     """Lay out the chart: x is time from the start, y is the share covered (0–100%)."""
-    width, height, left, top, right, bottom = 640, 320, 48, 16, 16, 40
+    # A small canvas, so labels stay legible when the SVG shrinks to a 390 px phone.
+    width, height, left, top, right, bottom = 480, 300, 52, 16, 12, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     end_months = max(gateway_months or 12, points[-1].month + 1, 12)
     end = coverage.add_months(start, end_months)

@@ -44,7 +44,8 @@ def test_migrations_downgrade_to_base_and_back(database_kind, tmp_path) -> None:
     else:
         from tests.conftest import POSTGRES_URL, recreate_postgres_database
 
-        url = str(make_url(POSTGRES_URL).set(database="showcase_roundtrip"))
+        url = make_url(POSTGRES_URL)
+        url = url.set(database=f"{url.database}_roundtrip").render_as_string(hide_password=False)
         recreate_postgres_database(url)
     engine = db.build_engine(url)
     try:
@@ -55,6 +56,10 @@ def test_migrations_downgrade_to_base_and_back(database_kind, tmp_path) -> None:
         assert "apprenticeships" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+        if database_kind != "sqlite":
+            from tests.conftest import drop_postgres_database
+
+            drop_postgres_database(url)
 
 
 def test_unknown_page_explains(client) -> None:
