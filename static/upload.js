@@ -15,8 +15,10 @@
   var maxBytes = parseInt(form.dataset.maxBytes, 10);
   var csrf = form.querySelector("input[name=csrf_token]").value;
   var zone = document.getElementById("drop-zone");
-  // Delays before each retry of a failed part; then the person decides (Resume button).
-  var BACKOFF_MS = [1000, 2000, 4000, 8000, 16000];
+  // Delays before each retry of a failed part (1, 2, 4, 8, 16 s); then the person decides
+  // (Resume button). Tests shorten the base delay through the page's data attribute.
+  var baseDelay = parseInt(form.dataset.retryBaseMs, 10) || 1000;
+  var BACKOFF_MS = [1, 2, 4, 8, 16].map(function (n) { return n * baseDelay; });
   form.classList.add("js");
 
   function human(bytes) {
@@ -164,7 +166,7 @@
     function retry() {
       if (attempts >= BACKOFF_MS.length) return offerResume();
       var wait = BACKOFF_MS[attempts++];
-      ui.status.textContent = "Connection lost. Trying again in " + Math.round(wait / 1000) + " s…";
+      ui.status.textContent = "Connection lost. Trying again in " + Math.max(1, Math.round(wait / 1000)) + " s…";
       return sleep(wait).then(function () { return status(session.url); }).then(function (now) {
         if (!now) return retry();
         offset = now.offset;

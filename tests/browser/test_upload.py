@@ -159,3 +159,45 @@ def test_resumable_upload_survives_a_dropped_connection(
         )
         assert stored is not None
         assert stored.sha256 == hashlib.sha256(body).hexdigest()
+
+
+def test_resume_button_after_the_connection_keeps_dropping(
+    live_server, page, tmp_path, resumable_threshold
+) -> None:
+    live_server.app.config["RESUMABLE_RETRY_BASE_MS"] = 50  # test-only: retry within seconds
+    try:
+        apprenticeship = amiras_apprenticeship(live_server.app)
+        recording = tmp_path / "Shop floor.wav"
+        body = make_wav(recording, MIN_PART_SIZE + 200_000)
+        offline = [True]
+
+        def flaky(route) -> None:
+            is_part = route.request.method == "PATCH"
+            if is_part and offline[0] and route.request.headers.get("upload-offset") != "0":
+                route.abort("internetdisconnected")
+            else:
+                route.continue_()
+
+        sign_in(page, live_server.url, "amira@northgate.test")
+        page.route("**/uploads/*", flaky)
+        page.goto(f"{live_server.url}/apprenticeships/{apprenticeship}/evidence/new")
+        page.set_input_files("#files", recording)
+        resume = page.get_by_role("button", name="Resume uploading Shop floor.wav")
+        resume.wait_for(timeout=20_000)
+        item = page.locator("#upload-list .upload-item").first
+        assert "the connection keeps dropping" in item.inner_text()
+        assert_accessible(page)
+
+        offline[0] = False
+        resume.click()
+        page.wait_for_function(
+            "() => document.querySelector('#upload-list .upload-done')", timeout=20_000
+        )
+        assert "Uploaded." in item.inner_text()
+        with live_server.app.app_context():
+            stored = db.session.scalar(
+                select(StoredFile).where(StoredFile.display_name == "Shop floor.wav")
+            )
+            assert stored.sha256 == hashlib.sha256(body).hexdigest()
+    finally:
+        live_server.app.config.pop("RESUMABLE_RETRY_BASE_MS", None)
