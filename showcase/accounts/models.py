@@ -7,10 +7,10 @@ import enum
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from showcase.db import Base, utcnow
+from showcase.db import Base, str_enum, utcnow
 
 
 class OrganisationKind(enum.StrEnum):
@@ -56,24 +56,12 @@ ROLE_ORGANISATION_KINDS: dict[Role, tuple[OrganisationKind, ...]] = {
 }
 
 
-def _enum(kind: type[enum.StrEnum]) -> Enum:
-    # Stored as plain strings with a CHECK constraint: portable, and adding a value is a migration.
-    return Enum(
-        kind,
-        native_enum=False,
-        create_constraint=True,
-        length=40,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
-
-
 class Organisation(Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind))
+    kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
@@ -89,7 +77,7 @@ class User(UserMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(str_enum(Role))
     #: None only for platform administrators, who manage every organisation.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     #: None until the person sets a password through their invitation.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.accounts.models import User
-from showcase.db import Base, utcnow
+from showcase.db import Base, str_enum, utcnow
 from showcase.standards.models import StandardReference
 from showcase.submissions.models import Submission
 
@@ -27,16 +27,6 @@ class AssessmentStatus(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
-def _enum(kind: type[enum.StrEnum]) -> Enum:
-    return Enum(
-        kind,
-        native_enum=False,
-        create_constraint=True,
-        length=30,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
 class Assessment(Base):
     __tablename__ = "assessments"
 
@@ -47,7 +37,7 @@ class Assessment(Base):
     assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assigned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     status: Mapped[AssessmentStatus] = mapped_column(
-        _enum(AssessmentStatus), default=AssessmentStatus.ASSIGNED
+        str_enum(AssessmentStatus, 30), default=AssessmentStatus.ASSIGNED
     )
     #: Working contexts that apply (e.g. face-to-face, non-facing); None means every criterion.
     contexts: Mapped[list | None] = mapped_column(JSON)

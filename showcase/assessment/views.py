@@ -17,13 +17,14 @@ from showcase.accounts.models import Role, User
 from showcase.assessment import services
 from showcase.assessment.models import Assessment, AssessmentStatus
 from showcase.assessment.permissions import can_view_assessment
-from showcase.errors import NotFound, ShowcaseError
+from showcase.errors import NotFound
 from showcase.evidence.serving import serve_stored_file
 from showcase.standards.services import doc_for
 from showcase.storage import file_type
 from showcase.storage_ext import get_storage
 from showcase.submissions.models import Submission, SubmissionStatus
 from showcase.submissions.services import verify as verify_submission
+from showcase.web import form_post
 
 bp = Blueprint("assessment", __name__)
 
@@ -36,10 +37,6 @@ def get_assessment_or_404(user: User, assessment_id: int) -> Assessment:
     if assessment is None or not can_view_assessment(user, assessment):
         raise NotFound("No such assessment, or it is not assigned to you.")
     return assessment
-
-
-def _recoverable(error: ShowcaseError) -> bool:
-    return error.status_code in (400, 422)
 
 
 @bp.get("/admin/assessments")
@@ -80,16 +77,8 @@ def assign(submission_id: int) -> Response:
     if assessor is None:
         flash("Choose an assessor.", "error")
         return redirect(url_for("assessment.queue"))
-    try:
+    with form_post(f"Assigned to {assessor.name}."):
         services.assign(current_user, submission, assessor)
-    except ShowcaseError as error:
-        if not _recoverable(error):
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Assigned to {assessor.name}.", "success")
     return redirect(url_for("assessment.queue"))
 
 
@@ -240,7 +229,7 @@ def save_record(assessment_id: int, method_key: str) -> Response:
     except ValueError:
         flash("Give the date (YYYY-MM-DD) and the duration in minutes.", "error")
         return redirect(url_for("assessment.workspace", assessment_id=assessment.id))
-    try:
+    with form_post("Record saved."):
         services.save_method_record(
             current_user,
             assessment,
@@ -253,14 +242,6 @@ def save_record(assessment_id: int, method_key: str) -> Response:
             if method_key == services.OBSERVATION_METHOD
             else None,
         )
-    except ShowcaseError as error:
-        if not _recoverable(error):
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Record saved.", "success")
     return redirect(
         url_for("assessment.workspace", assessment_id=assessment.id) + f"#record-{method_key}"
     )
@@ -270,15 +251,8 @@ def save_record(assessment_id: int, method_key: str) -> Response:
 @login_required
 def confirm(assessment_id: int) -> Response:
     assessment = get_assessment_or_404(current_user, assessment_id)
-    try:
+    with form_post():
         services.confirm_grade(current_user, assessment)
-    except ShowcaseError as error:
-        if not _recoverable(error):
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
         flash(f"Grade confirmed: {assessment.final_grade.replace('_', ' ')}.", "success")
     return redirect(url_for("assessment.workspace", assessment_id=assessment.id))
 
@@ -288,21 +262,13 @@ def confirm(assessment_id: int) -> Response:
 def qa(assessment_id: int) -> Response:
     assessment = get_assessment_or_404(current_user, assessment_id)
     decision = request.form.get("decision")
-    try:
+    with form_post("Quality assurance decision recorded."):
         services.decide_qa(
             current_user,
             assessment,
             agrees=decision == "agree",
             reasons=request.form.get("reasons", ""),
         )
-    except ShowcaseError as error:
-        if not _recoverable(error):
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Quality assurance decision recorded.", "success")
     return redirect(url_for("assessment.workspace", assessment_id=assessment.id))
 
 

@@ -5,24 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.accounts.models import User
-from showcase.db import Base, utcnow
+from showcase.db import Base, str_enum, utcnow
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.models import StandardReference
-
-
-def _enum(kind: type[enum.StrEnum], length: int = 40) -> Enum:
-    return Enum(
-        kind,
-        native_enum=False,
-        create_constraint=True,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class EvidenceKind(enum.StrEnum):
@@ -79,7 +68,7 @@ class Evidence(Base):
     apprenticeship_id: Mapped[int] = mapped_column(ForeignKey("apprenticeships.id"), index=True)
     file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"), unique=True)
     title: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind))
+    kind: Mapped[EvidenceKind] = mapped_column(str_enum(EvidenceKind))
     #: When the work happened, which may be long before the upload.
     activity_date: Mapped[dt.date]
     description: Mapped[str] = mapped_column(Text, default="")
@@ -120,7 +109,7 @@ class EvidenceTag(Base):
     reference_id: Mapped[int] = mapped_column(ForeignKey("standard_references.id"), index=True)
     #: The apprentice's account of how the evidence shows the unit.
     justification: Mapped[str] = mapped_column(Text)
-    status: Mapped[TagStatus] = mapped_column(_enum(TagStatus, 20), default=TagStatus.PENDING)
+    status: Mapped[TagStatus] = mapped_column(str_enum(TagStatus, 20), default=TagStatus.PENDING)
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[dt.datetime | None]

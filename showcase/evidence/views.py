@@ -41,6 +41,7 @@ from showcase.portfolios.models import Apprenticeship
 from showcase.standards.services import doc_for
 from showcase.storage import ACCEPTED, file_type, format_size
 from showcase.storage_ext import get_storage
+from showcase.web import flash_form_errors, form_post
 
 bp = Blueprint("evidence", __name__)
 
@@ -227,19 +228,10 @@ def edit(evidence_id: int) -> Response | str:
     item = get_evidence_or_404(current_user, evidence_id)
     form = EvidenceDetailsForm(prefix="details")
     if form.validate_on_submit():
-        try:
+        with form_post("Details saved."):
             services.update_evidence(current_user, item, details_from(form))
-        except ShowcaseError as error:
-            if error.status_code in (403, 409):
-                raise
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Details saved.", "success")
     else:
-        for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
+        flash_form_errors(form)
     return redirect(url_for("evidence.show", evidence_id=item.id))
 
 
@@ -261,21 +253,13 @@ def add_tag(evidence_id: int) -> Response:
     form = TagForm(prefix="tag")
     form.reference.choices = unit_choices(item.apprenticeship)
     if form.validate_on_submit():
-        try:
+        with form_post():
             tag = services.tag_evidence(
                 current_user, item, ref=form.reference.data, justification=form.justification.data
             )
-        except ShowcaseError as error:
-            if error.status_code in (403, 409):
-                raise
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
             flash(f"Tagged to {tag.reference.number}. Your tutor will review it.", "success")
     else:
-        for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
+        flash_form_errors(form)
     return redirect(url_for("evidence.show", evidence_id=item.id) + "#tags")
 
 
@@ -285,21 +269,13 @@ def review_tag(tag_id: int) -> Response:
     tag = get_tag_or_404(current_user, tag_id)
     form = ReviewForm(prefix="review")
     if form.validate_on_submit():
-        try:
+        with form_post("Review recorded."):
             services.review_tag(
                 current_user,
                 tag,
                 accept=form.decision.data == "accept",
                 comment=form.comment.data or "",
             )
-        except ShowcaseError as error:
-            if error.status_code in (403, 409):
-                raise
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Review recorded.", "success")
     else:
         flash("Choose Accept or Send back.", "error")
     return redirect(url_for("evidence.show", evidence_id=tag.evidence_id) + "#tags")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from showcase.db import Base, utcnow
+from showcase.db import Base, str_enum, utcnow
 
 
 class ReferenceKind(enum.StrEnum):
@@ -60,15 +60,7 @@ class StandardReference(Base):
     )
     #: Stable across re-imports, e.g. ``ST0072/knowing-your-customers/1.1``.
     ref: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[ReferenceKind] = mapped_column(
-        Enum(
-            ReferenceKind,
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            values_callable=lambda members: [m.value for m in members],
-        )
-    )
+    kind: Mapped[ReferenceKind] = mapped_column(str_enum(ReferenceKind, 20))
     module_key: Mapped[str] = mapped_column(String(100))
     number: Mapped[str | None] = mapped_column(String(20))
     #: Assessment method of a criterion (None for units).

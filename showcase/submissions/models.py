@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.accounts.models import Organisation, User
-from showcase.db import Base, utcnow
+from showcase.db import Base, str_enum, utcnow
 from showcase.evidence.models import Evidence
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.models import StandardReference
@@ -35,14 +35,7 @@ class Submission(Base):
     apprenticeship_id: Mapped[int] = mapped_column(ForeignKey("apprenticeships.id"), index=True)
     version: Mapped[int]
     status: Mapped[SubmissionStatus] = mapped_column(
-        Enum(
-            SubmissionStatus,
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-            values_callable=lambda members: [m.value for m in members],
-        ),
-        default=SubmissionStatus.DRAFT,
+        str_enum(SubmissionStatus, 20), default=SubmissionStatus.DRAFT
     )
     #: The apprentice's presentation summary.
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -95,15 +88,7 @@ class GatewaySignoff(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
-    role: Mapped[SignoffRole] = mapped_column(
-        Enum(
-            SignoffRole,
-            native_enum=False,
-            create_constraint=True,
-            length=30,
-            values_callable=lambda members: [m.value for m in members],
-        )
-    )
+    role: Mapped[SignoffRole] = mapped_column(str_enum(SignoffRole, 30))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     declaration: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

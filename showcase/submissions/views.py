@@ -15,17 +15,13 @@ from showcase.submissions import services
 from showcase.submissions.loaders import get_submission_or_404
 from showcase.submissions.models import Submission
 from showcase.submissions.permissions import can_edit_submission, can_sign_off, signoff_role
+from showcase.web import form_post
 
 bp = Blueprint("submissions", __name__)
 
 
 def _back(submission: Submission) -> Response:
     return redirect(url_for("submissions.show", submission_id=submission.id))
-
-
-def _recoverable(error: ShowcaseError) -> bool:
-    """Form mistakes are shown on the page; refusals (403, 404, 409) are real errors."""
-    return error.status_code in (400, 422)
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/showcase")
@@ -91,21 +87,13 @@ def choose_items(submission_id: int) -> Response:
 def save_summary(submission_id: int) -> Response:
     submission = get_submission_or_404(current_user, submission_id)
     org = request.form.get("assessment_organisation", "")
-    try:
+    with form_post("Summary saved."):
         services.set_summary(
             current_user,
             submission,
             summary=request.form.get("summary", ""),
             assessment_organisation_id=int(org) if org.isdigit() else None,
         )
-    except ShowcaseError as error:
-        if not _recoverable(error):
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Summary saved.", "success")
     return _back(submission)
 
 
@@ -113,21 +101,13 @@ def save_summary(submission_id: int) -> Response:
 @login_required
 def acknowledge(submission_id: int) -> Response:
     submission = get_submission_or_404(current_user, submission_id)
-    try:
+    with form_post("Gap acknowledged."):
         services.acknowledge_gap(
             current_user,
             submission,
             ref=request.form.get("ref", ""),
             note=request.form.get("note", ""),
         )
-    except ShowcaseError as error:
-        if not _recoverable(error):
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Gap acknowledged.", "success")
     return redirect(url_for("submissions.show", submission_id=submission.id) + "#gaps")
 
 
@@ -135,16 +115,8 @@ def acknowledge(submission_id: int) -> Response:
 @login_required
 def sign_off(submission_id: int) -> Response:
     submission = get_submission_or_404(current_user, submission_id)
-    try:
+    with form_post("Gateway signed off."):
         services.sign_off(current_user, submission, confirm=request.form.get("confirm") == "yes")
-    except ShowcaseError as error:
-        if not _recoverable(error):
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Gateway signed off.", "success")
     return _back(submission)
 
 
@@ -153,16 +125,11 @@ def sign_off(submission_id: int) -> Response:
 def lock(submission_id: int) -> Response:
     submission = get_submission_or_404(current_user, submission_id)
     storage = get_storage()
-    try:
-        with blobs_removed_on_failure(storage) as written:
-            services.lock(current_user, submission, storage=storage, written=written)
-            db.session.commit()
-    except ShowcaseError as error:
-        if not _recoverable(error):
-            raise
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
+    # The commit sits inside the blob guard so a failed commit removes the frozen copies.
+    with form_post(), blobs_removed_on_failure(storage) as written:
+        services.lock(current_user, submission, storage=storage, written=written)
+        db.session.commit()
+    if submission.is_locked:
         flash(
             f"Submitted. Version {submission.version} is locked; its fingerprint is "
             f"{submission.manifest_sha256[:16]}….",

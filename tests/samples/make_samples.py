@@ -9,7 +9,6 @@ committed so the tests never need the tools. Hostile files are generated inside 
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import shutil
 import struct
@@ -40,29 +39,10 @@ def _zip(path: Path, members: list[tuple[str, str | bytes]], *, stored_first: bo
 
 
 def make_pdf(path: Path) -> None:
-    """A one-page PDF 1.4 with a correct cross-reference table."""
-    text = b"BT /F1 18 Tf 40 100 Td (Witness statement - sample) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] "
-        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1))
-    out.write(b"startxref\n%d\n%%%%EOF\n" % xref)
-    path.write_bytes(out.getvalue())
+    """A one-page PDF 1.4 with a correct cross-reference table (the demo's own generator)."""
+    from showcase.demo_files import pdf
+
+    path.write_bytes(pdf(["Witness statement - sample"]))
 
 
 # --- Office Open XML ------------------------------------------------------------------------
