@@ -14,6 +14,8 @@ from showcase.demo_files import pdf, png, wav
 from showcase.evidence import services as evidence
 from showcase.evidence.models import EvidenceKind
 from showcase.portfolios.models import Apprenticeship
+from showcase.reviews import services as reviews
+from showcase.standards.coverage import add_months
 from showcase.standards.services import doc_for
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
@@ -140,6 +142,12 @@ def add_demo_showcase(today: dt.date) -> None:
         )
     submissions.sign_off(amira.line_manager, draft, confirm=True)
     submissions.sign_off(amira.tutor, draft, confirm=True)
+    for month in (6, 9):  # the 3-month review is signed by the reviews demo
+        held = add_months(amira.start_date, month)
+        review = reviews.ensure_review(amira.tutor, amira, month, today=held)
+        reviews.save_notes(amira.tutor, review, f"On track at {month} months.")
+        for signer in (amira.tutor, amira.line_manager, amira.apprentice):
+            reviews.sign_review(signer, review)
     storage = get_storage()
     with evidence.blobs_removed_on_failure(storage) as written:
         submissions.lock(amira.apprentice, draft, storage=storage, written=written)

@@ -69,8 +69,8 @@ def blobs_removed_on_failure(storage: Storage) -> Iterator[list[str]]:
 def ensure_not_locked(evidence: Evidence) -> None:
     if evidence.is_locked:
         raise SubmissionLocked(
-            "This evidence is part of a submitted showcase and can no longer change. "
-            "Add new evidence instead."
+            "This evidence is locked — it is part of a submitted showcase or a signed progress "
+            "review — and can no longer change. Add new evidence instead."
         )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from showcase import db
 from showcase.accounts.models import User
+from showcase.audit.services import record
 from showcase.coverage import services as coverage_services
 from showcase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from showcase.evidence.models import Evidence, EvidenceKind
@@ -153,6 +154,15 @@ def sign_review(
     if all(review.signed_at(s) is not None for s in SIGNERS):
         _freeze(actor, review, now)
     db.session.flush()
+    record(
+        actor,
+        "review.signed",
+        review,
+        apprenticeship_id=review.apprenticeship_id,
+        month=review.month,
+        role=role,
+        frozen=review.frozen_at is not None,
+    )
     return review
 
 
@@ -210,6 +220,8 @@ def _freeze(actor: User, review: ProgressReview, now: dt.datetime) -> None:
         activity_date=review.held_on,
         description=summary(review, snap, since),
         created_by_id=actor.id,
+        # The signed review is a record of what was agreed: it never changes afterwards.
+        locked_at=now,
     )
     db.session.add(evidence)
     review.evidence = evidence

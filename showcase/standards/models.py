@@ -33,8 +33,8 @@ class Standard(Base):
     jurisdiction: Mapped[str] = mapped_column(String(100))
     level: Mapped[str | None] = mapped_column(String(20))
     scheme: Mapped[str] = mapped_column(String(40))
-    #: The validated data file, as JSON.
-    document: Mapped[dict] = mapped_column(JSON)
+    #: The validated data file, as JSON. Deferred: pages use the parsed copy cached by hash.
+    document: Mapped[dict] = mapped_column(JSON, deferred=True)
     #: SHA-256 of the source file, to tell a re-import of the same file from a changed one.
     file_sha256: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import select
@@ -102,14 +101,17 @@ def import_bundled() -> list[tuple[Standard, str]]:
     return results
 
 
-@lru_cache(maxsize=32)
-def _parse(file_sha256: str, document_json: str) -> StandardDoc:
-    return StandardDoc.model_validate_json(document_json)
+#: Parsed documents by file SHA-256. Immutable data keyed by content, so every process may
+#: keep its own copy without any cross-process state.
+_parsed: dict[str, StandardDoc] = {}
 
 
 def doc_for(standard: Standard) -> StandardDoc:
-    """The parsed document of an imported standard (cached by content hash: immutable)."""
-    return _parse(standard.file_sha256, json.dumps(standard.document))
+    """The parsed document of an imported standard (parsed once per process per content hash)."""
+    doc = _parsed.get(standard.file_sha256)
+    if doc is None:
+        doc = _parsed[standard.file_sha256] = StandardDoc.model_validate(standard.document)
+    return doc
 
 
 def get_standard_or_404(code: str, version: str | None = None) -> Standard:

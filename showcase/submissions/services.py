@@ -13,15 +13,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from showcase import db
 from showcase.accounts.models import Organisation, OrganisationKind, User
 from showcase.audit.services import record
+from showcase.coverage.services import live_report, review_points
 from showcase.errors import Forbidden, NotFound, SubmissionLocked, ValidationFailed
-from showcase.evidence.models import Evidence, EvidenceTag, TagStatus
+from showcase.evidence.models import Evidence
 from showcase.portfolios.models import Apprenticeship
+from showcase.reviews.services import list_reviews
 from showcase.standards.models import ReferenceKind, StandardReference
 from showcase.standards.services import doc_for
 from showcase.storage import Storage
@@ -286,33 +288,25 @@ class Checklist:
 
 
 def _covered_refs(apprenticeship: Apprenticeship) -> set[str]:
-    """Units covered now under the standard's sufficiency rules (accepted, third-party)."""
-    doc = doc_for(apprenticeship.standard)
-    rows = db.session.execute(
-        select(StandardReference.ref, Evidence.kind, func.count())
-        .select_from(EvidenceTag)
-        .join(Evidence, EvidenceTag.evidence_id == Evidence.id)
-        .join(StandardReference, EvidenceTag.reference_id == StandardReference.id)
-        .where(
-            Evidence.apprenticeship_id == apprenticeship.id,
-            Evidence.deleted_at.is_(None),
-            EvidenceTag.removed_at.is_(None),
-            EvidenceTag.status == TagStatus.ACCEPTED,
-        )
-        .group_by(StandardReference.ref, Evidence.kind)
-    ).all()
-    accepted: dict[str, int] = {}
-    third_party: dict[str, int] = {}
-    for ref, kind, count in rows:
-        accepted[ref] = accepted.get(ref, 0) + count
-        if kind.value in doc.sufficiency_for(ref).third_party_kinds:
-            third_party[ref] = third_party.get(ref, 0) + count
-    covered = set()
-    for ref, count in accepted.items():
-        rule = doc.sufficiency_for(ref)
-        if count >= rule.min_accepted and third_party.get(ref, 0) >= rule.min_third_party:
-            covered.add(ref)
-    return covered
+    """Units covered now under the standard's sufficiency rules (from the coverage rollup)."""
+    report = live_report(apprenticeship)
+    return {u.rule.ref for u in report.units if u.covered}
+
+
+def _reviews_check(apprenticeship: Apprenticeship, today: dt.date) -> Check | None:
+    """Every progress review due by now is signed by all three people."""
+    points = review_points(apprenticeship, list_reviews(apprenticeship), today)
+    due = [p for p in points if p.due <= today]
+    if not points:
+        return None
+    unsigned = [p for p in due if not p.signed]
+    detail = (
+        "all signed"
+        if not unsigned
+        else "not signed: "
+        + ", ".join(f"{p.month}-month (due {p.due:%-d %b %Y})" for p in unsigned)
+    )
+    return Check("Progress reviews signed", not unsigned, detail)
 
 
 def checklist(submission: Submission, *, today: dt.date | None = None) -> Checklist:
@@ -362,8 +356,9 @@ def checklist(submission: Submission, *, today: dt.date | None = None) -> Checkl
             else f"{len(result.gaps)} not covered, {len(open_gaps)} not yet acknowledged",
         )
     )
-    for check in _extra_checks:
-        result.checks.extend(check(submission, today))
+    reviews = _reviews_check(apprenticeship, today)
+    if reviews is not None:
+        result.checks.append(reviews)
     signed = {s.role for s in submission.signoffs}
     for role, label in (
         (SignoffRole.EMPLOYER, "Employer sign-off"),
@@ -376,15 +371,6 @@ def checklist(submission: Submission, *, today: dt.date | None = None) -> Checkl
         Check("Assessment organisation chosen", submission.assessment_organisation_id is not None)
     )
     return result
-
-
-#: Checks later domains add (e.g. progress reviews signed) without this module importing them.
-_extra_checks: list = []
-
-
-def register_check(fn) -> None:
-    """Add a gateway check: ``fn(submission, today) -> list[Check]``."""
-    _extra_checks.append(fn)
 
 
 # ---- locking and verifying ---------------------------------------------------------------

@@ -17,6 +17,8 @@ from showcase.demo_files import pdf, wav
 from showcase.evidence import services as evidence
 from showcase.evidence.models import EvidenceKind
 from showcase.portfolios.services import create_apprenticeship
+from showcase.reviews import services as reviews
+from showcase.standards.coverage import add_months
 from showcase.standards.services import get_standard_or_404
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
@@ -101,6 +103,12 @@ def dana(live_server) -> dict:
                 justification="Working with my team on the desk.",
             )
             evidence.review_tag(item.tutor, tag, accept=True)
+        for month in (3, 6, 9):
+            review = reviews.ensure_review(
+                item.tutor, item, month, today=add_months(item.start_date, month)
+            )
+            for signer in (item.tutor, item.line_manager, item.apprentice):
+                reviews.sign_review(signer, review)
         db.session.commit()
         return {"apprenticeship_id": item.id}
 

@@ -72,7 +72,20 @@ def journey(make):
         if tag:
             evidence.review_tag(item.tutor, tag, accept=True)
         items.append(e)
+    for month in (3, 6, 9):
+        sign_review_point(item, month)
     return item, ao, people, items
+
+
+def sign_review_point(item, month: int) -> None:
+    """The apprentice, line manager and tutor hold and sign the review due at ``month``."""
+    from showcase.reviews import services as reviews
+    from showcase.standards.coverage import add_months
+
+    held = add_months(item.start_date, month)
+    review = reviews.ensure_review(item.tutor, item, month, today=held)
+    for signer in (item.tutor, item.line_manager, item.apprentice):
+        reviews.sign_review(signer, review)
 
 
 def prepare(journey) -> Submission:
@@ -104,6 +117,19 @@ def test_checklist_comes_from_the_standard(journey) -> None:
     doc = doc_for(item.standard)
     showcase_units = [u for u in doc.units() if u.module_key in doc.plan.showcase_areas]
     assert len(submissions.checklist(draft).gaps) == len(showcase_units) - 1  # one is covered
+
+
+def test_unsigned_reviews_hold_the_gateway(make) -> None:
+    item = make.apprenticeship(start_date=dt.date.today() - dt.timedelta(days=400))
+    sign_review_point(item, 3)
+    draft = submissions.start_version(item.apprentice, item)
+    check = next(c for c in submissions.checklist(draft).checks if "reviews" in c.label)
+    assert not check.ok
+    assert check.detail.startswith("not signed: 6-month")
+    sign_review_point(item, 6)
+    sign_review_point(item, 9)
+    check = next(c for c in submissions.checklist(draft).checks if "reviews" in c.label)
+    assert check.ok
 
 
 def test_too_early_for_the_gateway(make) -> None:
