@@ -19,13 +19,3 @@ def can_manage_organisation(user: User, organisation: Organisation) -> bool:
     if user.role is not Role.ADMIN:
         return False
     return user.is_platform_admin or user.organisation_id == organisation.id
-
-
-def can_view_user(user: User, other: User) -> bool:
-    if user.id == other.id:
-        return True
-    if user.role is not Role.ADMIN:
-        return False
-    return user.is_platform_admin or (
-        other.organisation_id is not None and other.organisation_id == user.organisation_id
-    )

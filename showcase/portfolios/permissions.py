@@ -1,4 +1,4 @@
-"""Who is party to an apprenticeship. The SQL clause and the predicate must agree (tested)."""
+"""Who is party to an apprenticeship: one SQL clause that every loader and list uses."""
 
 from __future__ import annotations
 
@@ -6,15 +6,6 @@ from sqlalchemy import ColumnElement, false, or_, true
 
 from showcase.accounts.models import Role, User
 from showcase.portfolios.models import Apprenticeship
-
-#: Extra visibility clauses that later domains add (e.g. an assessor's assignments), so this
-#: module need not import them. Each takes a user and returns a clause or None.
-_extra_visibility: list = []
-
-
-def register_visibility(fn) -> None:
-    """Let a later domain widen who sees an apprenticeship (e.g. assigned assessors)."""
-    _extra_visibility.append(fn)
 
 
 def visible_apprenticeships(user: User) -> ColumnElement[bool]:
@@ -31,20 +22,7 @@ def visible_apprenticeships(user: User) -> ColumnElement[bool]:
             return true()
         clauses.append(Apprenticeship.employer_id == user.organisation_id)
         clauses.append(Apprenticeship.provider_id == user.organisation_id)
-    for extra in _extra_visibility:
-        clause = extra(user)
-        if clause is not None:
-            clauses.append(clause)
     return or_(*clauses) if clauses else false()
-
-
-def is_party(user: User, apprenticeship: Apprenticeship) -> bool:
-    """True for the apprentice, their line manager and their tutor."""
-    return user.id in (
-        apprenticeship.apprentice_id,
-        apprenticeship.line_manager_id,
-        apprenticeship.tutor_id,
-    )
 
 
 def can_manage_apprenticeship(user: User, apprenticeship: Apprenticeship) -> bool:
@@ -55,7 +33,3 @@ def can_manage_apprenticeship(user: User, apprenticeship: Apprenticeship) -> boo
         apprenticeship.employer_id,
         apprenticeship.provider_id,
     )
-
-
-def can_create_apprenticeships(user: User) -> bool:
-    return user.role is Role.ADMIN
