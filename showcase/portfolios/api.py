@@ -77,7 +77,7 @@ def list_apprenticeships() -> ApprenticeshipList:
 @spec.validate(resp=Response(HTTP_200=ApprenticeshipOut), tags=["apprenticeships"])
 def get_apprenticeship(apprenticeship_id: int) -> ApprenticeshipOut:
     """One apprenticeship; 404 unless the caller is party to it."""
-    return serialise(get_apprenticeship_or_404(current_user, apprenticeship_id))
+    return serialise(get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True))
 
 
 def _user(user_id: int, field: str) -> User:

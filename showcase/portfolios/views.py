@@ -26,7 +26,7 @@ bp = Blueprint("portfolios", __name__)
 @bp.get("/apprenticeships/<int:apprenticeship_id>")
 @login_required
 def apprenticeship(apprenticeship_id: int) -> str:
-    item = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    item = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
     today = dt.date.today()
     return render_template(
         "portfolios/apprenticeship.html",

@@ -27,7 +27,7 @@ bp = Blueprint("reviews", __name__)
 @bp.get("/apprenticeships/<int:apprenticeship_id>/reviews")
 @login_required
 def index(apprenticeship_id: int) -> str:
-    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
     today = dt.date.today()
     points = coverage_services.review_points(
         apprenticeship, services.list_reviews(apprenticeship), today
@@ -55,7 +55,7 @@ def _action_form(apprenticeship: Apprenticeship, **kwargs: object) -> ActionForm
 
 
 def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None = None) -> str:
-    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
     due = services.due_date(apprenticeship, month)
     review = services.find_review(apprenticeship, month)
     today = dt.date.today()
@@ -112,7 +112,7 @@ def _here(apprenticeship_id: int, month: int) -> Response:
 @bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/notes")
 @login_required
 def save_notes(apprenticeship_id: int, month: int) -> Response | str:
-    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
     form = NotesForm()
     if not form.validate_on_submit():
         raise ValidationFailed("The notes could not be saved; keep them under 20,000 characters.")
@@ -126,7 +126,7 @@ def save_notes(apprenticeship_id: int, month: int) -> Response | str:
 @bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/actions")
 @login_required
 def add_action(apprenticeship_id: int, month: int) -> Response | str:
-    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
     form = _action_form(apprenticeship)
     if form.validate_on_submit():
         owner = next(p for p in _parties(apprenticeship) if p.id == form.owner_id.data)
@@ -148,7 +148,7 @@ def add_action(apprenticeship_id: int, month: int) -> Response | str:
 @bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/sign")
 @login_required
 def sign(apprenticeship_id: int, month: int) -> Response:
-    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
     if not SignForm().validate_on_submit():
         raise ValidationFailed("The form expired; reload the page and sign again.")
     review = services.ensure_review(current_user, apprenticeship, month)
