@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, inspect, select
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
@@ -152,3 +152,27 @@ def get_session() -> Session:
 
 #: The current app context's session. Services use it and only flush; views commit.
 session: Session = LocalProxy(get_session)  # type: ignore[assignment]
+
+
+def lock_for_change(obj: Any) -> None:
+    """Take ``obj``'s row lock until the transaction ends and re-read its row.
+
+    Services call this before checking whether a change is still allowed: under READ COMMITTED
+    a check on an already loaded object can miss a commit made since, and two changes that
+    each pass their check would both land. FOR NO KEY UPDATE: rows that merely reference this
+    one (new tags, new evidence) are not held up. SQLite, one writer at a time, renders no lock.
+    """
+    cls = type(obj)
+    state = inspect(obj)
+    stmt = (
+        select(cls)
+        .where(
+            *(
+                column == value
+                for column, value in zip(state.mapper.primary_key, state.identity, strict=True)
+            )
+        )
+        .with_for_update(of=cls, key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    session.execute(stmt).scalar_one()

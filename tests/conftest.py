@@ -78,18 +78,22 @@ def drop_postgres_database(url: str) -> None:
     _admin_execute(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
-def database_url(kind: str, tmp_dir: os.PathLike) -> str:
+def database_url(kind: str, tmp_dir: os.PathLike, suffix: str = "") -> str:
+    """A new, empty database of ``kind``; apps beside the main one pass their own ``suffix``
+    (recreating the main PostgreSQL database would cut off the session-wide app)."""
     if kind == "sqlite":
-        return f"sqlite:///{os.path.join(tmp_dir, 'showcase-test.sqlite')}"
+        return f"sqlite:///{os.path.join(tmp_dir, f'showcase-test{suffix}.sqlite')}"
     if kind == "postgresql":
+        url = make_url(POSTGRES_URL)
+        url = url.set(database=f"{url.database}{suffix}").render_as_string(hide_password=False)
         try:
-            recreate_postgres_database(POSTGRES_URL)
+            recreate_postgres_database(url)
         except Exception as error:
-            message = f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}"
+            message = f"PostgreSQL is not reachable at {url}: {error}"
             if os.environ.get("CI") == "true":
                 pytest.fail(message + " (CI=true: PostgreSQL is required)")
             pytest.skip(message)
-        return POSTGRES_URL
+        return url
     raise pytest.UsageError(f"unknown database {kind!r}")
 
 

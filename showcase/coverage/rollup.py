@@ -201,9 +201,18 @@ def _after_flush(session: Session, _context: Any) -> None:
         )
     if not apprenticeship_ids or not reference_ids:
         return
+    # Serialise rollup maintenance per apprenticeship. Under READ COMMITTED two transactions
+    # tagging one apprenticeship would each recompute without the other's uncommitted tags, and
+    # the later one would collide with (or overwrite) the earlier's rows. Once this row lock is
+    # ours the other has committed, and the statements below see its tags. NO KEY UPDATE leaves
+    # inserts that merely reference the apprenticeship (new evidence) unblocked; SQLite, with
+    # one writer at a time, renders no lock.
     standard_ids = set(
         conn.scalars(
-            select(Apprenticeship.standard_id).where(Apprenticeship.id.in_(apprenticeship_ids))
+            select(Apprenticeship.standard_id)
+            .where(Apprenticeship.id.in_(apprenticeship_ids))
+            .order_by(Apprenticeship.id)
+            .with_for_update(key_share=True)
         )
     )
     standards = {sid: session.get(Standard, sid) for sid in standard_ids}

@@ -67,6 +67,10 @@ def blobs_removed_on_failure(storage: Storage) -> Iterator[list[str]]:
 
 
 def ensure_not_locked(evidence: Evidence) -> None:
+    """Refuse changes to locked evidence. Every change passes here first, so this is where it
+    takes the item's row lock (held to commit) and re-reads it: a gateway lock or signed review
+    committed meanwhile is seen, and one that starts later waits for this change."""
+    db.lock_for_change(evidence)
     if evidence.is_locked:
         raise SubmissionLocked(
             "This evidence is locked — it is part of a submitted showcase or a signed progress "

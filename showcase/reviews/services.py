@@ -30,6 +30,10 @@ class ReviewFrozen(Conflict):
 
 
 def _refuse_if_frozen(review: ProgressReview) -> None:
+    """Refuse changes to a signed review. Every change passes here first, so this is where it
+    takes the review's row lock (held to commit) and re-reads it: two last signatures at once
+    freeze it exactly once, and a signature never lands on notes its signer did not see."""
+    db.lock_for_change(review)
     if review.is_frozen:
         raise ReviewFrozen(
             f"The {review.month}-month review was signed by everyone on "

@@ -44,6 +44,10 @@ DECLARATION = (
 
 
 def ensure_draft(submission: Submission) -> None:
+    """Refuse changes to a locked version. Every change passes here first, so this is where it
+    takes the version's row lock (held to commit) and re-reads it: a lock committed meanwhile
+    is seen, and sign-offs, selections and the lock itself happen one at a time."""
+    db.lock_for_change(submission)
     if submission.is_locked:
         raise SubmissionLocked(
             f"Version {submission.version} of this showcase was submitted on "
@@ -389,6 +393,17 @@ def lock(
     if not ready.ready:
         missing = "; ".join(c.label for c in ready.checks if not c.ok)
         raise ValidationFailed(f"The showcase is not ready to submit: {missing}.")
+    # Hold the chosen items' rows (editors take the same lock before any change, see
+    # evidence.ensure_not_locked) and re-read them with their tags: an edit committed before
+    # this point is in the manifest, and one after it finds the item locked.
+    db.session.scalars(
+        select(Evidence)
+        .where(Evidence.id.in_(sorted(i.evidence_id for i in submission.items)))
+        .order_by(Evidence.id)
+        .options(selectinload(Evidence.tags))
+        .with_for_update(of=Evidence, key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
     now = db.utcnow()
     items = []
     for item in submission.items:

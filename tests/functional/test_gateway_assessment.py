@@ -26,6 +26,10 @@ SAMPLES = Path(__file__).parents[1] / "samples"
 
 @pytest.fixture
 def journey(make):
+    return build_journey(make)
+
+
+def build_journey(make):
     """An apprentice 13 months in, with two pieces of accepted evidence, and an assessment org."""
     start = dt.date.today() - dt.timedelta(days=400)
     item = make.apprenticeship(start_date=start)

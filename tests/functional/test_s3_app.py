@@ -24,7 +24,7 @@ from showcase.evidence.models import Evidence
 from showcase.standards import services as standards
 from showcase.storage import MIN_PART_SIZE, S3Storage
 from showcase.storage_ext import get_storage
-from tests.conftest import database_url
+from tests.conftest import database_url, drop_postgres_database
 from tests.s3server import TEST_CREDENTIALS, moto_server
 
 SAMPLES = Path(__file__).parents[1] / "samples"
@@ -59,7 +59,7 @@ def app(
     tmp = tmp_path_factory.mktemp(f"s3-app-{database_kind}")
     application = create_app(
         "testing",
-        DATABASE_URL=database_url(database_kind, tmp),
+        DATABASE_URL=database_url(database_kind, tmp, suffix="_s3"),
         STORAGE_BACKEND="s3",
         S3_BUCKET=bucket,
         S3_PREFIX=PREFIX,
@@ -76,6 +76,8 @@ def app(
         db.session.commit()
     yield application
     database.engine.dispose()
+    if database_kind == "postgresql":
+        drop_postgres_database(database.engine.url.render_as_string(hide_password=False))
 
 
 @pytest.fixture

@@ -1,0 +1,221 @@
+"""What the database must guarantee when two people change one portfolio at the same moment.
+
+PostgreSQL only, with real commits on separate connections: the rolled-back harness cannot show
+what one committed transaction does to another. Each test runs two writers in threads. The
+first flushes its change and holds its transaction open; the second starts its own change in
+that window. Under READ COMMITTED the second's checks would run on rows read before the first
+committed, so the services take row locks before checking (``db.lock_for_change``); without
+them every assertion below fails (each was seen failing before the lock was added).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from showcase import create_app, db, migrate
+from showcase.accounts.models import User
+from showcase.coverage.cli import rollup_state
+from showcase.coverage.rollup import rebuild
+from showcase.db import get_database
+from showcase.errors import SubmissionLocked
+from showcase.evidence import services as evidence
+from showcase.evidence.models import Evidence, EvidenceKind
+from showcase.reviews import services as reviews
+from showcase.reviews.models import ProgressReview
+from showcase.standards import services as standards
+from showcase.storage_ext import get_storage
+from showcase.submissions import services as submissions
+from showcase.submissions.models import Submission
+from tests.conftest import Factory, database_url, drop_postgres_database
+from tests.functional.test_coverage import add_item, refs, tag
+from tests.functional.test_gateway_assessment import build_journey, prepare
+
+#: How long the first writer keeps its transaction open after the second has started.
+HOLD_SECONDS = 0.5
+
+
+@pytest.fixture(scope="module")
+def committing_app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    if database_kind != "postgresql":
+        pytest.skip("SQLite has one writer at a time; these races are PostgreSQL's")
+    tmp = tmp_path_factory.mktemp("concurrency")
+    application = create_app(
+        "testing",
+        DATABASE_URL=database_url(database_kind, tmp, "_race"),
+        UPLOAD_ROOT=str(tmp / "uploads"),
+    )
+    database = get_database(application)
+    migrate.upgrade(database.engine)
+    with application.app_context():
+        standards.import_bundled()
+        db.session.commit()
+    yield application
+    database.engine.dispose()
+    drop_postgres_database(database.engine.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture(scope="module")
+def factory() -> Factory:
+    """One factory for the module: its numbering keeps emails unique across committed tests."""
+    return Factory()
+
+
+def race(app: Flask, first: Callable[[], None], second: Callable[[], None]) -> list[BaseException]:
+    """Run ``first`` (flush, then hold the transaction) and ``second`` (starts in that window),
+    each in its own thread, app context and session; commit each. Returns what they raised."""
+    first_flushed, second_started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def run_first() -> None:
+        with app.app_context():
+            first()
+            db.session.flush()
+            first_flushed.set()
+            second_started.wait(10)
+            time.sleep(HOLD_SECONDS)
+            db.session.commit()
+
+    def run_second() -> None:
+        with app.app_context():
+            first_flushed.wait(10)
+            second_started.set()
+            second()
+            db.session.commit()
+
+    def guarded(target: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                target()
+            except BaseException as error:  # reported to the test, not lost in the thread
+                errors.append(error)
+
+        return run
+
+    threads = [threading.Thread(target=guarded(t)) for t in (run_first, run_second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(t.is_alive() for t in threads), "a writer is stuck"
+    return errors
+
+
+def test_two_tags_on_one_unit_both_count(committing_app: Flask, factory: Factory) -> None:
+    with committing_app.app_context():
+        portfolio = factory.apprenticeship()
+        items = [
+            add_item(portfolio, EvidenceKind.REFLECTIVE_ACCOUNT, "First").id,
+            add_item(portfolio, EvidenceKind.WITNESS_STATEMENT, "Second").id,
+        ]
+        unit = refs(portfolio)[0]
+        db.session.commit()
+
+    errors = race(
+        committing_app,
+        lambda: tag(db.session.get(Evidence, items[0]), unit),
+        lambda: tag(db.session.get(Evidence, items[1]), unit),
+    )
+    assert not errors, errors
+    with committing_app.app_context():
+        maintained = rollup_state()
+        counts = [v[1] for k, v in maintained.items() if k[0] == portfolio.id]
+        assert counts == [2], f"both tags count on {unit}: {maintained}"
+        rebuild(db.session)
+        assert rollup_state() == maintained
+        db.session.rollback()
+
+
+def test_last_two_signatures_at_once_freeze_the_review_once(
+    committing_app: Flask, factory: Factory
+) -> None:
+    with committing_app.app_context():
+        portfolio = factory.apprenticeship()
+        review = reviews.ensure_review(portfolio.tutor, portfolio, 3)
+        reviews.sign_review(portfolio.tutor, review)
+        ids = (review.id, portfolio.line_manager_id, portfolio.apprentice_id, portfolio.id)
+        db.session.commit()
+
+    def sign(user_id: int) -> Callable[[], None]:
+        return lambda: reviews.sign_review(
+            db.session.get(User, user_id), db.session.get(ProgressReview, ids[0])
+        )
+
+    errors = race(committing_app, sign(ids[1]), sign(ids[2]))
+    assert not errors, errors
+    with committing_app.app_context():
+        signed = db.session.get(ProgressReview, ids[0])
+        assert signed.is_frozen and signed.evidence_id is not None
+        made = db.session.scalar(
+            select(func.count())
+            .select_from(Evidence)
+            .where(
+                Evidence.apprenticeship_id == ids[3], Evidence.kind == EvidenceKind.PROGRESS_REVIEW
+            )
+        )
+        assert made == 1
+
+
+def _lock_and_edit(factory: Factory) -> tuple[Callable[[], None], Callable[[], None], int, int]:
+    """A showcase ready to lock, and the two writers: lock it; retitle one of its items."""
+    journey = build_journey(factory)
+    draft = prepare(journey)
+    apprentice_id, item_id, draft_id = journey[2]["apprentice"].id, journey[3][0].id, draft.id
+    db.session.commit()
+
+    def lock() -> None:
+        storage = get_storage()
+        with evidence.blobs_removed_on_failure(storage) as written:
+            submissions.lock(
+                db.session.get(User, apprentice_id),
+                db.session.get(Submission, draft_id),
+                storage=storage,
+                written=written,
+            )
+
+    def edit() -> None:
+        evidence.update_evidence(
+            db.session.get(User, apprentice_id),
+            db.session.get(Evidence, item_id),
+            evidence.EvidenceDetails(title=NEW_TITLE),
+        )
+
+    return lock, edit, draft_id, item_id
+
+
+NEW_TITLE = "Changed while the showcase was being locked"
+
+
+def _manifest_and_item_title(draft_id: int, item_id: int) -> tuple[str, str]:
+    locked = db.session.get(Submission, draft_id)
+    assert submissions.verify(locked, get_storage()).ok
+    entry = next(i for i in locked.manifest["items"] if i["evidence_id"] == item_id)
+    return entry["title"], db.session.get(Evidence, item_id).title
+
+
+def test_an_edit_after_the_gateway_lock_began_is_refused(
+    committing_app: Flask, factory: Factory
+) -> None:
+    with committing_app.app_context():
+        lock, edit, draft_id, item_id = _lock_and_edit(factory)
+    errors = race(committing_app, lock, edit)
+    assert [type(e) for e in errors] == [SubmissionLocked], errors
+    with committing_app.app_context():
+        in_manifest, now = _manifest_and_item_title(draft_id, item_id)
+        assert in_manifest == now != NEW_TITLE
+
+
+def test_the_gateway_lock_waits_for_an_edit_in_flight(
+    committing_app: Flask, factory: Factory
+) -> None:
+    with committing_app.app_context():
+        lock, edit, draft_id, item_id = _lock_and_edit(factory)
+    errors = race(committing_app, edit, lock)
+    assert not errors, errors
+    with committing_app.app_context():
+        assert _manifest_and_item_title(draft_id, item_id) == (NEW_TITLE, NEW_TITLE)
