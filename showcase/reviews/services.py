@@ -80,6 +80,11 @@ def ensure_review(
     due = due_date(apprenticeship, month)
     review = find_review(apprenticeship, month)
     if review is None:
+        # Two parties may open a new review at once: the first to hold the apprenticeship's
+        # row makes it, the other finds it once the first commits.
+        db.lock_for_change(apprenticeship)
+        review = find_review(apprenticeship, month)
+    if review is None:
         if signer_role(actor, apprenticeship) is None:
             raise Forbidden("Only the apprentice, their line manager and their tutor take part.")
         review = ProgressReview(

@@ -77,6 +77,8 @@ def start_version(actor: User, apprenticeship: Apprenticeship) -> Submission:
     """The open draft, or a new version (after a locked one, with its items carried over)."""
     if actor.id != apprenticeship.apprentice_id:
         raise Forbidden("Only the apprentice starts their showcase.")
+    # One version at a time, even from two tabs: hold the apprenticeship's row, then look.
+    db.lock_for_change(apprenticeship)
     latest = db.session.scalar(
         select(Submission)
         .where(Submission.apprenticeship_id == apprenticeship.id)

@@ -10,6 +10,7 @@ them every assertion below fails (each was seen failing before the lock was adde
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +27,7 @@ from showcase.db import get_database
 from showcase.errors import SubmissionLocked
 from showcase.evidence import services as evidence
 from showcase.evidence.models import Evidence, EvidenceKind
+from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services as reviews
 from showcase.reviews.models import ProgressReview
 from showcase.standards import services as standards
@@ -159,6 +161,53 @@ def test_last_two_signatures_at_once_freeze_the_review_once(
             )
         )
         assert made == 1
+
+
+def test_two_parties_opening_a_new_review_at_once_share_it(
+    committing_app: Flask, factory: Factory
+) -> None:
+    with committing_app.app_context():
+        portfolio = factory.apprenticeship(start_date=dt.date.today() - dt.timedelta(days=200))
+        ids = (portfolio.id, portfolio.tutor_id, portfolio.line_manager_id)
+        db.session.commit()
+
+    def notes(user_id: int, text: str) -> Callable[[], None]:
+        def run() -> None:
+            user = db.session.get(User, user_id)
+            review = reviews.ensure_review(user, db.session.get(Apprenticeship, ids[0]), 6)
+            reviews.save_notes(user, review, text)
+
+        return run
+
+    errors = race(committing_app, notes(ids[1], "Tutor's notes"), notes(ids[2], "Manager's notes"))
+    assert not errors, errors
+    with committing_app.app_context():
+        made = db.session.scalars(
+            select(ProgressReview).where(ProgressReview.apprenticeship_id == ids[0])
+        ).all()
+        assert [(r.month, r.notes) for r in made] == [(6, "Manager's notes")]
+
+
+def test_starting_the_showcase_twice_at_once_makes_one_version(
+    committing_app: Flask, factory: Factory
+) -> None:
+    with committing_app.app_context():
+        portfolio = factory.apprenticeship()
+        ids = (portfolio.id, portfolio.apprentice_id)
+        db.session.commit()
+
+    def start() -> None:
+        submissions.start_version(
+            db.session.get(User, ids[1]), db.session.get(Apprenticeship, ids[0])
+        )
+
+    errors = race(committing_app, start, start)
+    assert not errors, errors
+    with committing_app.app_context():
+        versions = db.session.scalars(
+            select(Submission.version).where(Submission.apprenticeship_id == ids[0])
+        ).all()
+        assert versions == [1]
 
 
 def _lock_and_edit(factory: Factory) -> tuple[Callable[[], None], Callable[[], None], int, int]:
