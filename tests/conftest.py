@@ -7,8 +7,10 @@ cannot be reached the PostgreSQL half is skipped, except under CI=true, where th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import pathlib
 from collections.abc import Iterator
 
 import pytest
@@ -97,23 +99,36 @@ def database_url(kind: str, tmp_dir: os.PathLike, suffix: str = "") -> str:
     raise pytest.UsageError(f"unknown database {kind!r}")
 
 
-@pytest.fixture(scope="session")
-def app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    tmp = tmp_path_factory.mktemp(f"app-{database_kind}")
+@contextlib.contextmanager
+def built_app(
+    database_kind: str, tmp: pathlib.Path, suffix: str = "", **config: object
+) -> Iterator[Flask]:
+    """A testing app on a new database (migrated, standards imported), dropped afterwards.
+
+    Apps beside the session-wide one (S3 storage, committing race tests) pass their own
+    ``suffix`` so they never touch its database.
+    """
+    config.setdefault("UPLOAD_ROOT", str(tmp / "uploads"))
     application = create_app(
-        "testing",
-        DATABASE_URL=database_url(database_kind, tmp),
-        UPLOAD_ROOT=str(tmp / "uploads"),
+        "testing", DATABASE_URL=database_url(database_kind, tmp, suffix), **config
     )
     database = get_database(application)
     migrate.upgrade(database.engine)
     with application.app_context():
         standards.import_bundled()
         db.session.commit()
-    yield application
-    database.engine.dispose()
-    if database_kind == "postgresql":
-        drop_postgres_database(POSTGRES_URL)
+    try:
+        yield application
+    finally:
+        database.engine.dispose()
+        if database_kind == "postgresql":
+            drop_postgres_database(database.engine.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture(scope="session")
+def app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    with built_app(database_kind, tmp_path_factory.mktemp(f"app-{database_kind}")) as application:
+        yield application
 
 
 @pytest.fixture

@@ -18,13 +18,11 @@ import requests
 from botocore.config import Config
 from flask import Flask
 
-from showcase import create_app, db, migrate
-from showcase.db import get_database
+from showcase import db
 from showcase.evidence.models import Evidence
-from showcase.standards import services as standards
 from showcase.storage import MIN_PART_SIZE, S3Storage
 from showcase.storage_ext import get_storage
-from tests.conftest import database_url, drop_postgres_database
+from tests.conftest import built_app
 from tests.s3server import TEST_CREDENTIALS, moto_server
 
 SAMPLES = Path(__file__).parents[1] / "samples"
@@ -56,10 +54,10 @@ def app(
     database_kind: str, tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str, bucket: str
 ) -> Iterator[Flask]:
     """Overrides the harness's app: the same, but storing files in S3."""
-    tmp = tmp_path_factory.mktemp(f"s3-app-{database_kind}")
-    application = create_app(
-        "testing",
-        DATABASE_URL=database_url(database_kind, tmp, suffix="_s3"),
+    with built_app(
+        database_kind,
+        tmp_path_factory.mktemp(f"s3-app-{database_kind}"),
+        "_s3",
         STORAGE_BACKEND="s3",
         S3_BUCKET=bucket,
         S3_PREFIX=PREFIX,
@@ -68,16 +66,8 @@ def app(
         S3_ACCESS_KEY_ID=TEST_CREDENTIALS["aws_access_key_id"],
         S3_SECRET_ACCESS_KEY=TEST_CREDENTIALS["aws_secret_access_key"],
         RESUMABLE_PART_BYTES=MIN_PART_SIZE,
-    )
-    database = get_database(application)
-    migrate.upgrade(database.engine)
-    with application.app_context():
-        standards.import_bundled()
-        db.session.commit()
-    yield application
-    database.engine.dispose()
-    if database_kind == "postgresql":
-        drop_postgres_database(database.engine.url.render_as_string(hide_password=False))
+    ) as application:
+        yield application
 
 
 @pytest.fixture
