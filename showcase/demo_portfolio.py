@@ -15,6 +15,7 @@ from showcase.evidence import services as evidence
 from showcase.evidence.models import EvidenceKind
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services as reviews
+from showcase.reviews.models import ActionOutcome
 from showcase.standards.coverage import add_months
 from showcase.standards.services import doc_for
 from showcase.storage_ext import get_storage
@@ -146,6 +147,10 @@ def add_demo_showcase(today: dt.date) -> None:
         held = add_months(amira.start_date, month)
         review = reviews.ensure_review(amira.tutor, amira, month, today=held)
         reviews.save_notes(amira.tutor, review, f"On track at {month} months.")
+        for action in reviews.previous_review(amira.id, month).actions:
+            reviews.record_followup(
+                amira.tutor, review, action.id, ActionOutcome.DONE, "Statements added in month 4."
+            )
         for signer in (amira.tutor, amira.line_manager, amira.apprentice):
             reviews.sign_review(signer, review)
     storage = get_storage()

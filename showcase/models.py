@@ -7,7 +7,7 @@ from showcase.coverage.models import CoverageRollup
 from showcase.db import Base
 from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent, UploadSession
 from showcase.portfolios.models import Apprenticeship
-from showcase.reviews.models import ProgressReview, ReviewAction
+from showcase.reviews.models import ActionFollowUp, ProgressReview, ReviewAction
 from showcase.standards.models import Standard, StandardReference
 from showcase.submissions.models import (
     GapAcknowledgement,
@@ -17,6 +17,7 @@ from showcase.submissions.models import (
 )
 
 __all__ = [
+    "ActionFollowUp",
     "ApiToken",
     "Apprenticeship",
     "Assessment",

@@ -16,7 +16,7 @@ from showcase.coverage import services as coverage_services
 from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.reviews import services
-from showcase.reviews.models import SIGNERS, ProgressReview
+from showcase.reviews.models import SIGNERS, ActionOutcome, ProgressReview
 
 
 class ActionOut(BaseModel):
@@ -25,6 +25,12 @@ class ActionOut(BaseModel):
     owner_id: int
     owner: str
     due_date: dt.date
+
+
+class FollowUpOut(BaseModel):
+    action_id: int
+    outcome: ActionOutcome
+    note: str
 
 
 class ReviewOut(BaseModel):
@@ -39,6 +45,8 @@ class ReviewOut(BaseModel):
     evidence_id: int | None = None
     snapshot: dict | None = None
     actions: list[ActionOut] = []
+    #: What became of the previous signed review's actions, recorded at this one.
+    followups: list[FollowUpOut] = []
 
 
 class ReviewList(BaseModel):
@@ -47,6 +55,11 @@ class ReviewList(BaseModel):
 
 class NotesIn(BaseModel):
     notes: str
+
+
+class FollowUpIn(BaseModel):
+    outcome: ActionOutcome
+    note: str = ""
 
 
 class ActionIn(BaseModel):
@@ -74,6 +87,10 @@ def serialise(month: int, due: dt.date, overdue: bool, review: ProgressReview | 
                 id=a.id, text=a.text, owner_id=a.owner_id, owner=a.owner.name, due_date=a.due_date
             )
             for a in review.actions
+        ],
+        followups=[
+            FollowUpOut(action_id=f.action_id, outcome=f.outcome, note=f.note)
+            for f in review.followups
         ],
     )
 
@@ -128,6 +145,19 @@ def post_action(apprenticeship_id: int, month: int) -> tuple[ReviewOut, int]:
     services.add_action(current_user, review, text=body.text, owner=owner, due=body.due_date)
     db.session.commit()
     return _one(apprenticeship_id, month), 201
+
+
+@bp.put("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/followups/<int:action_id>")
+@spec.validate(json=FollowUpIn, resp=Response(HTTP_200=ReviewOut), tags=["reviews"])
+def put_followup(apprenticeship_id: int, month: int, action_id: int) -> ReviewOut:
+    """Say what became of an action agreed at the previous signed review (line manager or
+    tutor; 404 for any other action; 409 once this review is signed by everyone)."""
+    body: FollowUpIn = request.context.json  # type: ignore[attr-defined]
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    review = services.ensure_review(current_user, apprenticeship, month)
+    services.record_followup(current_user, review, action_id, body.outcome, body.note)
+    db.session.commit()
+    return _one(apprenticeship_id, month)
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/sign")

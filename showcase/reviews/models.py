@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.accounts.models import User
-from showcase.db import Base, utcnow
+from showcase.db import Base, str_enum, utcnow
 from showcase.evidence.models import Evidence
 from showcase.portfolios.models import Apprenticeship
 
@@ -57,6 +58,10 @@ class ProgressReview(Base):
     actions: Mapped[list[ReviewAction]] = relationship(
         back_populates="review", order_by="ReviewAction.id", cascade="all, delete-orphan"
     )
+    #: What became of the previous review's actions, recorded at this one.
+    followups: Mapped[list[ActionFollowUp]] = relationship(
+        back_populates="review", order_by="ActionFollowUp.id", cascade="all, delete-orphan"
+    )
 
     @property
     def is_frozen(self) -> bool:
@@ -83,3 +88,42 @@ class ReviewAction(Base):
 
     review: Mapped[ProgressReview] = relationship(back_populates="actions")
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+
+
+class ActionOutcome(enum.StrEnum):
+    DONE = "done"
+    IN_PROGRESS = "in_progress"
+    NOT_DONE = "not_done"
+
+    @property
+    def label(self) -> str:
+        return {"done": "Done", "in_progress": "Under way", "not_done": "Not done"}[self.value]
+
+    @property
+    def icon(self) -> str:
+        """Shown beside the label, so the outcome never depends on colour alone."""
+        return {"done": "✓", "in_progress": "…", "not_done": "✗"}[self.value]
+
+
+class ActionFollowUp(Base):
+    """At a review, what became of an action agreed at the previous one.
+
+    Recorded on the later review rather than on the action: the earlier review is frozen, and
+    what it agreed must read the same for ever.
+    """
+
+    __tablename__ = "progress_review_followups"
+    __table_args__ = (UniqueConstraint("review_id", "action_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("progress_reviews.id", ondelete="CASCADE"), index=True
+    )
+    action_id: Mapped[int] = mapped_column(ForeignKey("progress_review_actions.id"))
+    outcome: Mapped[ActionOutcome] = mapped_column(str_enum(ActionOutcome, 20))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    review: Mapped[ProgressReview] = relationship(back_populates="followups")
+    action: Mapped[ReviewAction] = relationship()

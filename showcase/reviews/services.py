@@ -20,7 +20,14 @@ from showcase.coverage import services as coverage_services
 from showcase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from showcase.evidence.models import Evidence, EvidenceKind
 from showcase.portfolios.models import Apprenticeship
-from showcase.reviews.models import SIGNER_LABELS, SIGNERS, ProgressReview, ReviewAction
+from showcase.reviews.models import (
+    SIGNER_LABELS,
+    SIGNERS,
+    ActionFollowUp,
+    ActionOutcome,
+    ProgressReview,
+    ReviewAction,
+)
 from showcase.reviews.permissions import can_record_review, signer_role
 from showcase.standards import coverage
 
@@ -69,7 +76,10 @@ def find_review(apprenticeship: Apprenticeship, month: int) -> ProgressReview | 
     return db.session.scalar(
         select(ProgressReview)
         .where(ProgressReview.apprenticeship_id == apprenticeship.id, ProgressReview.month == month)
-        .options(selectinload(ProgressReview.actions).joinedload(ReviewAction.owner))
+        .options(
+            selectinload(ProgressReview.actions).joinedload(ReviewAction.owner),
+            selectinload(ProgressReview.followups),
+        )
     )
 
 
@@ -175,18 +185,50 @@ def sign_review(
     return review
 
 
-def previous_snapshot(review: ProgressReview) -> dict | None:
-    """The frozen snapshot of the latest earlier signed review, if there is one."""
-    earlier = db.session.scalar(
+def previous_review(apprenticeship_id: int, month: int) -> ProgressReview | None:
+    """The latest signed review before ``month``, with its actions, if there is one."""
+    return db.session.scalar(
         select(ProgressReview)
         .where(
-            ProgressReview.apprenticeship_id == review.apprenticeship_id,
-            ProgressReview.month < review.month,
+            ProgressReview.apprenticeship_id == apprenticeship_id,
+            ProgressReview.month < month,
             ProgressReview.frozen_at.is_not(None),
         )
         .order_by(ProgressReview.month.desc())
+        .limit(1)
+        .options(selectinload(ProgressReview.actions).joinedload(ReviewAction.owner))
     )
+
+
+def previous_snapshot(review: ProgressReview) -> dict | None:
+    """The frozen snapshot of the latest earlier signed review, if there is one."""
+    earlier = previous_review(review.apprenticeship_id, review.month)
     return earlier.snapshot if earlier is not None else None
+
+
+def record_followup(
+    actor: User, review: ProgressReview, action_id: int, outcome: ActionOutcome, note: str
+) -> ActionFollowUp:
+    """Say what became of an action agreed at the previous signed review (line manager or
+    tutor). Like notes, a changed follow-up clears the signatures so far."""
+    _ensure_recorder(actor, review)
+    earlier = previous_review(review.apprenticeship_id, review.month)
+    action = next((a for a in earlier.actions if a.id == action_id), None) if earlier else None
+    if action is None:
+        raise NotFound("That action was not agreed at the previous signed review.")
+    note = (note or "").strip()
+    if len(note) > 1000:
+        raise ValidationFailed("Keep the note under 1,000 characters.", field="note")
+    followup = next((f for f in review.followups if f.action_id == action_id), None)
+    if followup is None:
+        followup = ActionFollowUp(review=review, action=action, recorded_by_id=actor.id)
+        db.session.add(followup)
+    elif (followup.outcome, followup.note) == (outcome, note):
+        return followup
+    followup.outcome, followup.note, followup.recorded_by_id = outcome, note, actor.id
+    _clear_signatures(review)
+    db.session.flush()
+    return followup
 
 
 def review_report(review: ProgressReview) -> coverage.Report:
@@ -210,6 +252,12 @@ def summary(review: ProgressReview, snap: dict, since: coverage.Changes | None) 
     lines.append(f"Gaps: {len(snap['gaps'])} units not yet covered.")
     if review.notes:
         lines += ["", "Notes:", review.notes]
+    if review.followups:
+        lines += ["", "Actions from the previous review:"]
+        lines += [
+            f"- {f.action.text}: {f.outcome.label}" + (f" ({f.note})" if f.note else "")
+            for f in review.followups
+        ]
     if review.actions:
         lines += ["", "Actions:"]
         lines += [f"- {a.text} ({a.owner.name}, by {a.due_date:%-d %B %Y})" for a in review.actions]

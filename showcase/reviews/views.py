@@ -16,8 +16,8 @@ from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services
-from showcase.reviews.forms import ActionForm, NotesForm, SignForm
-from showcase.reviews.models import SIGNER_LABELS, SIGNERS
+from showcase.reviews.forms import ActionForm, FollowUpForm, NotesForm, SignForm
+from showcase.reviews.models import SIGNER_LABELS, SIGNERS, ActionOutcome
 from showcase.reviews.permissions import can_edit_review, can_record_review, can_sign_review
 from showcase.standards import coverage
 
@@ -67,13 +67,18 @@ def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None =
         held_on = review.held_on if review else today
         report = coverage_services.report_at(apprenticeship, held_on, today)
         snap = coverage.snapshot(report)
-    before = services.previous_snapshot(review) if review else None
-    if review is None:
-        # Not recorded yet: compare with the latest signed review before this point.
-        earlier = [
-            r for r in services.list_reviews(apprenticeship) if r.month < month and r.is_frozen
-        ]
-        before = earlier[-1].snapshot if earlier else None
+    earlier = services.previous_review(apprenticeship.id, month)
+    before = earlier.snapshot if earlier is not None else None
+    followups = {f.action_id: f for f in review.followups} if review else {}
+    followup_forms = {
+        a.id: FollowUpForm(
+            prefix=f"followup-{a.id}",
+            formdata=None,
+            outcome=followups[a.id].outcome.value if a.id in followups else None,
+            note=followups[a.id].note if a.id in followups else "",
+        )
+        for a in (earlier.actions if earlier else [])
+    }
     rules = coverage_services.rules_for(apprenticeship.standard)
     titles = {u.ref: u for u in rules.units}
     return render_template(
@@ -92,6 +97,9 @@ def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None =
         can_record=can_record_review(current_user, apprenticeship)
         and (review is None or can_edit_review(current_user, review)),
         can_sign=can_sign_review(current_user, apprenticeship, review),
+        earlier=earlier,
+        followups=followups,
+        followup_forms=followup_forms,
         notes_form=NotesForm(notes=review.notes if review else ""),
         action_form=action_form
         or _action_form(apprenticeship, formdata=None, due_date=today + dt.timedelta(days=28)),
@@ -120,6 +128,25 @@ def save_notes(apprenticeship_id: int, month: int) -> Response | str:
     services.save_notes(current_user, review, form.notes.data or "")
     db.session.commit()
     flash("Notes saved.", "success")
+    return _here(apprenticeship_id, month)
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/followups/<int:action_id>")
+@login_required
+def record_followup(apprenticeship_id: int, month: int, action_id: int) -> Response:
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
+    form = FollowUpForm(prefix=f"followup-{action_id}")
+    if not form.validate_on_submit():
+        raise ValidationFailed(
+            "Choose what became of the action; keep the note under 1,000 characters.",
+            field="outcome",
+        )
+    review = services.ensure_review(current_user, apprenticeship, month)
+    services.record_followup(
+        current_user, review, action_id, ActionOutcome(form.outcome.data), form.note.data or ""
+    )
+    db.session.commit()
+    flash("Follow-up recorded.", "success")
     return _here(apprenticeship_id, month)
 
 

@@ -1,5 +1,6 @@
 """A 3-month review in the browser: the tutor sees the gaps, records an action and signs; the
-line manager and the apprentice sign; the review becomes evidence. axe checks every page, on a
+line manager and the apprentice sign; the review becomes evidence; the 6-month review follows
+up its action. axe checks every page, on a
 phone-sized screen with no sideways scrolling."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def check(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
 
-def open_bens_review(page, base: str, email: str, link: str = "Ben Turner") -> None:
+def open_bens_review(page, base: str, email: str, link: str = "Ben Turner", month: int = 3) -> None:
     sign_in(page, base, email)
     page.goto(base + "/")
     page.get_by_role("link", name=link).first.click()
@@ -26,8 +27,8 @@ def open_bens_review(page, base: str, email: str, link: str = "Ben Turner") -> N
     page.get_by_role("link", name="Progress reviews").first.click()
     assert page.get_by_role("heading", level=1, name="Progress reviews").is_visible()
     check(page)
-    page.get_by_role("link", name="3-month review").click()
-    assert page.get_by_role("heading", level=1, name="3-month review").is_visible()
+    page.get_by_role("link", name=f"{month}-month review").click()
+    assert page.get_by_role("heading", level=1, name=f"{month}-month review").is_visible()
     check(page)
 
 
@@ -70,6 +71,18 @@ def test_three_month_review_is_signed_by_all_three(live_server, page) -> None:
     check(page)
     page.get_by_role("link", name="evidence", exact=True).click()
     assert page.get_by_role("heading", level=1, name="3-month progress review").is_visible()
+    check(page)
+    sign_out(page)
+
+    # At the 6-month review the tutor says what became of the action agreed at 3 months.
+    open_bens_review(page, base, "tutor@brightpath.test", month=6)
+    followups = page.locator("section", has=page.get_by_role("heading", name="Actions from"))
+    assert followups.get_by_text("Not followed up yet").is_visible()
+    followups.get_by_label("What became of it").select_option(label="✓ Done")
+    followups.get_by_label("Note (optional)").fill("Statement from Jo added.")
+    followups.get_by_role("button", name="Save follow-up").click()
+    assert page.get_by_text("Follow-up recorded.").is_visible()
+    assert followups.get_by_text("Statement from Jo added.").first.is_visible()
     check(page)
 
 

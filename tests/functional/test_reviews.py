@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from showcase import db
 from showcase.accounts.models import Role
+from showcase.errors import Forbidden, NotFound
 from showcase.evidence.models import Evidence, EvidenceKind
 from showcase.reviews import services
-from showcase.reviews.models import ProgressReview
+from showcase.reviews.models import ActionOutcome, ProgressReview
 from showcase.standards.coverage import add_months
 from tests.functional.test_coverage import accept, add_item, refs, tag
 
@@ -166,3 +167,87 @@ def test_reviews_api(client, portfolio) -> None:
     )
     assert response.status_code == 409
     assert response.json["error"]["code"] == "review_signed"
+
+
+def _signed_three_month_review_with_an_action(portfolio) -> tuple[ProgressReview, int]:
+    portfolio.start_date = add_months(dt.date.today(), -7)
+    review = services.ensure_review(portfolio.tutor, portfolio, 3)
+    action = services.add_action(
+        portfolio.tutor,
+        review,
+        text="Collect two witness statements",
+        owner=portfolio.apprentice,
+        due=dt.date.today(),
+    )
+    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
+        services.sign_review(user, review)
+    return review, action.id
+
+
+def test_the_next_review_follows_up_the_last_ones_actions(login, client, portfolio) -> None:
+    _earlier, action_id = _signed_three_month_review_with_an_action(portfolio)
+    base = f"/apprenticeships/{portfolio.id}/reviews/6"
+    login(portfolio.tutor)
+    page = client.get(base).get_data(as_text=True)
+    assert "Actions from the 3-month review" in page and "Not followed up yet" in page
+    assert "Collect two witness statements" in page
+    fields = {f"followup-{action_id}-outcome": "done", f"followup-{action_id}-note": "Both in."}
+    assert client.post(f"{base}/followups/{action_id}", data=fields).status_code == 302
+    page = client.get(base).get_data(as_text=True)
+    assert "✓ Done" in page and "Both in." in page and "Not followed up yet" not in page
+
+    review = services.find_review(portfolio, 6)
+    services.sign_review(portfolio.tutor, review)
+    # A changed follow-up is a changed review: signatures so far are cleared.
+    services.record_followup(
+        portfolio.line_manager, review, action_id, ActionOutcome.IN_PROGRESS, "One so far."
+    )
+    assert review.tutor_signed_at is None
+    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
+        services.sign_review(user, review)
+    item = db.session.get(Evidence, review.evidence_id)
+    assert (
+        "Actions from the previous review:\n- Collect two witness statements: Under way "
+        "(One so far.)" in item.description
+    )
+    response = client.post(
+        f"{base}/followups/{action_id}", data=fields, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 409
+
+
+def test_only_the_previous_reviews_actions_are_followed_up(make, login, portfolio) -> None:
+    earlier, action_id = _signed_three_month_review_with_an_action(portfolio)
+    review = services.ensure_review(portfolio.tutor, portfolio, 6)
+    own = services.add_action(
+        portfolio.tutor, review, text="Later", owner=portfolio.tutor, due=dt.date.today()
+    )
+    other = make.apprenticeship(start_date=portfolio.start_date)
+    _, foreign_id = _signed_three_month_review_with_an_action(other)
+    for wrong in (own.id, foreign_id, 10**9):
+        with pytest.raises(NotFound):
+            services.record_followup(portfolio.tutor, review, wrong, ActionOutcome.DONE, "")
+    with pytest.raises(Forbidden):
+        services.record_followup(portfolio.apprentice, review, action_id, ActionOutcome.DONE, "")
+    # The 9-month review follows up the 6-month one's actions once that is signed, not the 3's.
+    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
+        services.sign_review(user, review)
+    portfolio.start_date = add_months(dt.date.today(), -10)
+    later = services.ensure_review(portfolio.tutor, portfolio, 9)
+    with pytest.raises(NotFound):
+        services.record_followup(portfolio.tutor, later, action_id, ActionOutcome.DONE, "")
+    assert services.record_followup(portfolio.tutor, later, own.id, ActionOutcome.DONE, "")
+    assert earlier.is_frozen and earlier.followups == []
+
+
+def test_followups_in_the_api(client, portfolio) -> None:
+    from showcase.accounts import services as accounts
+
+    _earlier, action_id = _signed_three_month_review_with_an_action(portfolio)
+    token = accounts.create_api_token(portfolio.line_manager, name="t")[1]
+    db.session.flush()
+    url = f"/api/v1/apprenticeships/{portfolio.id}/reviews/6/followups/{action_id}"
+    headers = {"Authorization": f"Bearer {token}"}
+    body = client.put(url, json={"outcome": "not_done", "note": "Ill"}, headers=headers).json
+    assert body["followups"] == [{"action_id": action_id, "outcome": "not_done", "note": "Ill"}]
+    assert client.put(url, json={"outcome": "maybe"}, headers=headers).status_code == 422
