@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.accounts.models import Organisation, User
 from showcase.db import Base, utcnow
+from showcase.standards.coverage import months_between
 from showcase.standards.models import Standard
 
 
@@ -34,8 +35,6 @@ class Apprenticeship(Base):
     standard: Mapped[Standard] = relationship()
 
     def months_on_programme(self, on: dt.date) -> int:
-        """Whole calendar months from the start date to ``on``."""
-        months = (on.year - self.start_date.year) * 12 + on.month - self.start_date.month
-        if on.day < self.start_date.day:
-            months -= 1
-        return max(months, 0)
+        """Whole calendar months from the start date to ``on``, counted as review points and
+        the dashboard count them (a start on the 31st completes a month on the 30th)."""
+        return months_between(self.start_date, on)

@@ -556,3 +556,12 @@ def test_other_roles_cannot_change_a_locked_showcase(login, journey, locked, who
     assert client.post(f"/evidence/{items[0].id}/delete").status_code == 404
     db.session.expire_all()
     assert db.session.get(Submission, locked.id).manifest_sha256 == locked.manifest_sha256
+
+
+def test_months_on_programme_agree_with_the_review_points(make) -> None:
+    # A start on 31 January completes a month on 29 February (the 1-month point), not in March.
+    item = make.apprenticeship(start_date=dt.date(2024, 1, 31))
+    assert item.months_on_programme(dt.date(2024, 2, 28)) == 0
+    assert item.months_on_programme(dt.date(2024, 2, 29)) == 1
+    assert item.months_on_programme(dt.date(2025, 1, 30)) == 11
+    assert item.months_on_programme(dt.date(2025, 1, 31)) == 12
