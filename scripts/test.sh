@@ -22,11 +22,12 @@ if ! pg_up; then
     as_root pg_ctlcluster --skip-systemctl-redirect "$(basename "$v")" main start || true
   done
   for _ in $(seq 1 30); do pg_up && break; sleep 1; done
-  # Trust local TCP connections for the postgres user, as on the project's machines.
-  if ! PGCONNECT_TIMEOUT=3 psql -h 127.0.0.1 -U postgres -c 'select 1' -q >/dev/null 2>&1; then
-    as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" || true
-    export SHOWCASE_TEST_POSTGRES_URL=${SHOWCASE_TEST_POSTGRES_URL:-postgresql+psycopg://postgres:postgres@127.0.0.1:5432/showcase_test}
-  fi
+fi
+# The project's machines trust local TCP logins; Debian's default asks for a password, so
+# give the postgres user one and use it (whether or not this script started the server).
+if ! PGCONNECT_TIMEOUT=3 psql -h 127.0.0.1 -U postgres -c 'select 1' -q >/dev/null 2>&1; then
+  as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" || true
+  export SHOWCASE_TEST_POSTGRES_URL=${SHOWCASE_TEST_POSTGRES_URL:-postgresql+psycopg://postgres:postgres@127.0.0.1:5432/showcase_test}
 fi
 
 # Redis for the shared rate-limit store test: install and start Debian's when none answers.
