@@ -88,8 +88,8 @@ def _copy(cur, table: str, columns: list[str], rows) -> int:
     return count
 
 
-def build(args: argparse.Namespace, url: str) -> dict:
-    """Schema through the migrations, standards imported, then bulk data; returns ids to hit."""
+def build(args: argparse.Namespace, url: str) -> None:
+    """Schema through the migrations, standards imported, then bulk data."""
     import psycopg
 
     from showcase import create_app, db, migrate
@@ -274,7 +274,6 @@ def build(args: argparse.Namespace, url: str) -> dict:
         f"{time.perf_counter() - started:.1f} s"
     )
     get_database(app).engine.dispose()
-    return {"apprenticeship_id": 1}
 
 
 # ----------------------------------------------------------------------------- serving

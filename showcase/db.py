@@ -11,7 +11,8 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, inspect, select
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, inspect
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
@@ -163,16 +164,11 @@ def lock_for_change(obj: Any) -> None:
     one (new tags, new evidence) are not held up. SQLite, one writer at a time, renders no lock.
     """
     cls = type(obj)
-    state = inspect(obj)
-    stmt = (
-        select(cls)
-        .where(
-            *(
-                column == value
-                for column, value in zip(state.mapper.primary_key, state.identity, strict=True)
-            )
-        )
-        .with_for_update(of=cls, key_share=True)
-        .execution_options(populate_existing=True)
+    locked = session.get(
+        cls,
+        inspect(obj).identity,
+        with_for_update={"of": cls, "key_share": True},
+        populate_existing=True,
     )
-    session.execute(stmt).scalar_one()
+    if locked is None:
+        raise NoResultFound(f"{cls.__name__} {inspect(obj).identity} no longer exists")

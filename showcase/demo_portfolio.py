@@ -15,6 +15,7 @@ from showcase.evidence import services as evidence
 from showcase.evidence.models import EvidenceKind
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services as reviews
+from showcase.reviews.demo import apprenticeship_of
 from showcase.reviews.models import ActionOutcome
 from showcase.standards.coverage import add_months
 from showcase.standards.services import doc_for
@@ -99,14 +100,9 @@ def _add(apprentice: User, apprenticeship: Apprenticeship, spec: tuple, today: d
             evidence.review_tag(apprenticeship.tutor, tag, accept=True)
 
 
-def _by_apprentice() -> dict[str, Apprenticeship]:
-    return {a.apprentice.email: a for a in db.session.scalars(select(Apprenticeship))}
-
-
 def add_demo_evidence(today: dt.date) -> None:
     """Evidence, tagged and partly accepted, in Amira's and Ben's portfolios."""
-    apprenticeships = _by_apprentice()
-    amira, ben = apprenticeships["amira@northgate.test"], apprenticeships["ben@northgate.test"]
+    amira, ben = apprenticeship_of("amira@northgate.test"), apprenticeship_of("ben@northgate.test")
     for spec in AMIRA:
         _add(amira.apprentice, amira, spec, today)
     _add(ben.apprentice, ben, AMIRA[2], today)
@@ -114,7 +110,7 @@ def add_demo_evidence(today: dt.date) -> None:
 
 def add_demo_showcase(today: dt.date) -> None:
     """Amira's showcase: chosen, signed off, locked, then assessed and graded."""
-    amira = _by_apprentice()["amira@northgate.test"]
+    amira = apprenticeship_of("amira@northgate.test")
     epa = db.session.scalar(
         select(Organisation).where(Organisation.kind == OrganisationKind.ASSESSMENT_ORGANISATION)
     )

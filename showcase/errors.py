@@ -1,7 +1,7 @@
 """The ShowcaseError family: domain errors that carry their HTTP status and a message for people.
 
 Views never ``abort()`` for business rules; services raise one of these and the handlers in
-``showcase.web.errors`` render it as a page or as JSON.
+``showcase.errorhandlers`` render it as a page or as JSON.
 """
 
 from __future__ import annotations

@@ -155,7 +155,6 @@ def client(app: Flask, session) -> FlaskClient:
 @pytest.fixture
 def count_queries(app: Flask):
     """Count SQL statements executed inside a ``with count_queries() as counter:`` block."""
-    import contextlib
 
     @contextlib.contextmanager
     def counter() -> Iterator[list[str]]:

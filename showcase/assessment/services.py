@@ -359,7 +359,8 @@ def load_assessment(assessment_id: int) -> Assessment:
         select(Assessment)
         .where(Assessment.id == assessment_id)
         .options(
-            selectinload(Assessment.judgements),
+            # The workspace reads every judgement's criterion ref: load them with it.
+            selectinload(Assessment.judgements).joinedload(Judgement.reference),
             selectinload(Assessment.records),
             selectinload(Assessment.qa_decisions),
         )

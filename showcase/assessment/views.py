@@ -150,7 +150,7 @@ def _workspace(assessment: Assessment) -> dict:
 @login_required
 def workspace(assessment_id: int) -> str:
     assessment = get_assessment_or_404(current_user, assessment_id)
-    return render_template("assessment/workspace.html", verification=None, **_workspace(assessment))
+    return render_template("assessment/workspace.html", **_workspace(assessment))
 
 
 @bp.post("/assessments/<int:assessment_id>/verify")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from showcase import db
 from showcase.accounts.login import roles_required
@@ -23,7 +24,12 @@ PAGE_SIZE = 100
 @roles_required(Role.ADMIN)
 def index() -> str:
     before = request.args.get("before", type=int)
-    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
+    stmt = (
+        select(AuditEntry)
+        .order_by(AuditEntry.id.desc())
+        .limit(PAGE_SIZE)
+        .options(selectinload(AuditEntry.actor))
+    )
     if before:
         stmt = stmt.where(AuditEntry.id < before)
     if not current_user.is_platform_admin:

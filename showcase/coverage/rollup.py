@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, event, func, insert, select
+from sqlalchemy import Connection, and_, case, delete, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from showcase.coverage.models import CoverageRollup, CoverageSummary
+from showcase.db import utcnow
 from showcase.evidence.models import Evidence, EvidenceTag, TagStatus
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards import coverage
@@ -53,32 +54,23 @@ def recompute(
         where.append(Evidence.apprenticeship_id.in_(list(apprenticeship_ids)))
     if reference_ids is not None:
         where.append(EvidenceTag.reference_id.in_(list(reference_ids)))
-    live = _live()
+    keys = (
+        Evidence.apprenticeship_id,
+        Apprenticeship.standard_id,
+        EvidenceTag.reference_id,
+        StandardReference.ref,
+        StandardReference.module_key,
+        Evidence.kind,
+        EvidenceTag.status,
+    )
     rows = conn.execute(
-        select(
-            Evidence.apprenticeship_id,
-            Apprenticeship.standard_id,
-            EvidenceTag.reference_id,
-            StandardReference.ref,
-            StandardReference.module_key,
-            Evidence.kind,
-            EvidenceTag.status,
-            func.sum(case((live, 1), else_=0)),
-        )
+        select(*keys, func.sum(case((_live(), 1), else_=0)))
         .select_from(EvidenceTag)
         .join(Evidence, EvidenceTag.evidence_id == Evidence.id)
         .join(Apprenticeship, Evidence.apprenticeship_id == Apprenticeship.id)
         .join(StandardReference, EvidenceTag.reference_id == StandardReference.id)
         .where(*where)
-        .group_by(
-            Evidence.apprenticeship_id,
-            Apprenticeship.standard_id,
-            EvidenceTag.reference_id,
-            StandardReference.ref,
-            StandardReference.module_key,
-            Evidence.kind,
-            EvidenceTag.status,
-        )
+        .group_by(*keys)
     ).all()
     grouped: dict[tuple[int, int], list] = defaultdict(list)
     for row in rows:
@@ -120,7 +112,7 @@ def recompute(
         stmt = stmt.where(table.c.reference_id.in_(list(reference_ids)))
     conn.execute(stmt)
     if values:
-        now = coverage.dt.datetime.now(coverage.dt.UTC)
+        now = utcnow()
         for value in values:
             value["updated_at"] = now
         conn.execute(insert(table), values)
@@ -147,7 +139,7 @@ def summarise(conn: Connection, apprenticeship_ids: Iterable[int] | None = None)
             counts[module_key] = int(count)
     conn.execute(delete_stmt)
     if modules:
-        now = coverage.dt.datetime.now(coverage.dt.UTC)
+        now = utcnow()
         conn.execute(
             insert(summary),
             [
@@ -163,8 +155,6 @@ def summarise(conn: Connection, apprenticeship_ids: Iterable[int] | None = None)
 
 
 def _changed(obj: Evidence, *names: str) -> bool:
-    from sqlalchemy import inspect
-
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in names)
 

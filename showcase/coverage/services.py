@@ -13,7 +13,9 @@ from sqlalchemy import select
 from showcase import db
 from showcase.accounts.models import User
 from showcase.coverage.models import CoverageRollup, CoverageSummary
+from showcase.coverage.permissions import can_see_dashboard
 from showcase.coverage.rollup import rules_for
+from showcase.errors import Forbidden
 from showcase.evidence.models import Evidence, EvidenceTag, TagEvent
 from showcase.portfolios.models import Apprenticeship
 from showcase.portfolios.permissions import visible_apprenticeships
@@ -205,11 +207,11 @@ def _points(
 
 def review_points(
     apprenticeship: Apprenticeship,
-    reviews: list[ProgressReview] | dict[int, ProgressReview],
+    reviews: list[ProgressReview],
     today: dt.date | None = None,
 ) -> list[ReviewPoint]:
     """The standard's review points with due dates; unsigned past-due ones are overdue."""
-    by_month = reviews if isinstance(reviews, dict) else {r.month: r for r in reviews}
+    by_month = {r.month: r for r in reviews}
     rules = rules_for(apprenticeship.standard)
     return _points(
         apprenticeship.start_date, rules.review_points_months, by_month, today or dt.date.today()
@@ -241,6 +243,10 @@ class DashboardRow:
         return self.covered * 100 // self.total if self.total else 0
 
     @property
+    def expected_percent(self) -> int | None:
+        return None if self.expected is None else round(self.expected * 100)
+
+    @property
     def gaps_summary(self) -> str:
         """ "Module: n; Module: n" — one string, so a long cohort renders quickly."""
         return "; ".join(f"{title}: {n}" for title, n in self.module_gaps)
@@ -252,6 +258,8 @@ def dashboard(user: User, today: dt.date | None = None) -> list[DashboardRow]:
     Reads plain columns and the per-apprenticeship summaries, never the tags: the cost grows
     with the number of apprentices only, by one small row each.
     """
+    if not can_see_dashboard(user):
+        raise Forbidden("Dashboards are for line managers, tutors and administrators.")
     today = today or dt.date.today()
     visible = visible_apprenticeships(user)
     people = (

@@ -13,9 +13,13 @@ from spectree import Response
 
 from showcase import db
 from showcase.api import bp, spec
-from showcase.errors import FileTooLarge, NotFound
+from showcase.errors import FileTooLarge
 from showcase.evidence import resumable, services
-from showcase.evidence.loaders import get_evidence_or_404, get_tag_or_404
+from showcase.evidence.loaders import (
+    get_evidence_file_or_404,
+    get_evidence_or_404,
+    get_tag_or_404,
+)
 from showcase.evidence.models import Evidence, EvidenceKind, EvidenceTag, TagStatus
 from showcase.evidence.serving import serve_stored_file
 from showcase.portfolios.loaders import get_apprenticeship_or_404
@@ -230,11 +234,10 @@ def delete_evidence(evidence_id: int) -> FlaskResponse:
 @bp.get("/evidence/<int:evidence_id>/file")
 def evidence_file(evidence_id: int) -> FlaskResponse:
     """The file: streamed with Range support, or a 302 to a short-lived presigned URL."""
-    item = get_evidence_or_404(current_user, evidence_id)
-    if item.file is None:
-        raise NotFound("This evidence has no file.")
     return serve_stored_file(
-        get_storage(), item.file, want_inline=request.args.get("inline") == "1"
+        get_storage(),
+        get_evidence_file_or_404(current_user, evidence_id),
+        want_inline=request.args.get("inline") == "1",
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from showcase import db
 from showcase.accounts.models import User
 from showcase.errors import NotFound
-from showcase.evidence.models import Evidence, EvidenceTag, TagEvent
+from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent
 from showcase.portfolios.models import Apprenticeship
 from showcase.portfolios.permissions import visible_apprenticeships
 
@@ -32,6 +32,26 @@ def get_evidence_or_404(user: User, evidence_id: int) -> Evidence:
     if evidence is None:
         raise NotFound("No such evidence, or it is not in a portfolio you are party to.")
     return evidence
+
+
+def get_evidence_file_or_404(user: User, evidence_id: int) -> StoredFile:
+    """The file of an evidence item the user may see. Downloads and every Range request of a
+    recording come here, so it loads the file row only, not the tags and their history."""
+    row = db.session.execute(
+        select(Evidence.id, StoredFile)
+        .join(Apprenticeship, Evidence.apprenticeship_id == Apprenticeship.id)
+        .outerjoin(StoredFile, Evidence.file_id == StoredFile.id)
+        .where(
+            Evidence.id == evidence_id,
+            Evidence.deleted_at.is_(None),
+            visible_apprenticeships(user),
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such evidence, or it is not in a portfolio you are party to.")
+    if row.StoredFile is None:
+        raise NotFound("This evidence has no file.")
+    return row.StoredFile
 
 
 def get_tag_or_404(user: User, tag_id: int) -> EvidenceTag:

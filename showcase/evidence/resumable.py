@@ -45,7 +45,14 @@ from showcase.evidence.permissions import can_add_evidence
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
 from showcase.portfolios.permissions import visible_apprenticeships
-from showcase.storage import MIN_PART_SIZE, Storage, UploadedPart, display_name, format_size
+from showcase.storage import (
+    MIN_PART_SIZE,
+    Storage,
+    UploadedPart,
+    display_name,
+    format_size,
+    too_large,
+)
 from showcase.storage.assemble import inspect_stored
 from showcase.storage.base import MAX_PART_NUMBER, read_chunk
 from showcase.storage_ext import get_storage
@@ -118,11 +125,7 @@ def start_upload(
             "The file is empty. Check the file on your device and upload it again.", field="size"
         )
     if size > max_bytes:
-        raise FileTooLarge(
-            f"This file is larger than the {format_size(max_bytes)} limit. Make it smaller "
-            "(for a recording, trim it or use a lower quality) and upload it again.",
-            field="file",
-        )
+        raise too_large(max_bytes)
     key = services.new_key()
     upload = UploadSession(
         id=secrets.token_hex(16),
@@ -178,7 +181,6 @@ class _ExactReader:
 
 
 def receive_part(
-    actor: User,
     upload: UploadSession,
     *,
     storage: Storage,
@@ -365,7 +367,6 @@ def handle_append(actor: User, upload_id: str, endpoint: str) -> Response:
     storage = get_storage()
     max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
     receive_part(
-        actor,
         upload,
         storage=storage,
         offset=_offset_header(),

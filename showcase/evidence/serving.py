@@ -5,12 +5,11 @@ a sandboxing policy. Inline only for PDF, images, audio and video (indico's shou
 from __future__ import annotations
 
 from typing import Protocol
-from urllib.parse import quote
 
 from flask import Response, redirect, request
 from werkzeug.http import parse_range_header
 
-from showcase.storage import Storage, file_type
+from showcase.storage import Storage, content_disposition, file_type
 
 
 class ServableFile(Protocol):
@@ -35,13 +34,6 @@ PRESIGNED_SECONDS = 300
 CHUNK = 256 * 1024
 
 
-def content_disposition(stored: ServableFile, inline: bool) -> str:
-    name = stored.display_name or "evidence"
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-
-
 def serve_stored_file(storage: Storage, stored: ServableFile, *, want_inline: bool) -> Response:
     """Send ``stored`` as a download, or inline when it is safe and asked for."""
     ftype = file_type(stored.mime_type)
@@ -61,7 +53,9 @@ def serve_stored_file(storage: Storage, stored: ServableFile, *, want_inline: bo
     size = stored.size
     headers = {
         "Content-Type": stored.mime_type,
-        "Content-Disposition": content_disposition(stored, inline),
+        "Content-Disposition": content_disposition(
+            stored.display_name or "evidence", inline=inline
+        ),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": PDF_CSP
         if stored.mime_type == "application/pdf"

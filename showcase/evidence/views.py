@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from showcase import db
-from showcase.errors import FileTooLarge, Forbidden, NotFound, ShowcaseError
+from showcase.errors import FileTooLarge, Forbidden, ShowcaseError
 from showcase.evidence import services
 from showcase.evidence.forms import (
     EvidenceDetailsForm,
@@ -28,7 +28,11 @@ from showcase.evidence.forms import (
     TagForm,
     WrittenEvidenceForm,
 )
-from showcase.evidence.loaders import get_evidence_or_404, get_tag_or_404
+from showcase.evidence.loaders import (
+    get_evidence_file_or_404,
+    get_evidence_or_404,
+    get_tag_or_404,
+)
 from showcase.evidence.models import EvidenceKind, TagStatus
 from showcase.evidence.permissions import (
     can_add_evidence,
@@ -215,10 +219,9 @@ def show(evidence_id: int) -> str:
         details=details,
         tag_form=tag_form,
         live_tags=live_tags,
-        removed_tags=[t for t in item.tags if t.removed_at is not None],
-        review_form=ReviewForm(prefix="review"),
         can_review=can_review_tags(current_user, apprenticeship) and not item.is_locked,
         file_type=file_type(item.file.mime_type) if item.file else None,
+        file_size=format_size(item.file.size) if item.file else None,
     )
 
 
@@ -294,9 +297,8 @@ def remove_tag(tag_id: int) -> Response:
 @bp.get("/evidence/<int:evidence_id>/file")
 @login_required
 def file(evidence_id: int) -> Response:
-    item = get_evidence_or_404(current_user, evidence_id)
-    if item.file is None:
-        raise NotFound("This evidence has no file.")
     return serve_stored_file(
-        get_storage(), item.file, want_inline=request.args.get("inline") == "1"
+        get_storage(),
+        get_evidence_file_or_404(current_user, evidence_id),
+        want_inline=request.args.get("inline") == "1",
     )

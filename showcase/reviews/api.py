@@ -15,6 +15,7 @@ from showcase.api import bp, spec
 from showcase.coverage import services as coverage_services
 from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services
 from showcase.reviews.models import SIGNERS, ActionOutcome, ProgressReview
 
@@ -95,10 +96,7 @@ def serialise(month: int, due: dt.date, overdue: bool, review: ProgressReview | 
     )
 
 
-def _one(apprenticeship_id: int, month: int) -> ReviewOut:
-    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
-    services.due_date(apprenticeship, month)  # NotFound for a month with no review point
-    review = services.find_review(apprenticeship, month)
+def _one(apprenticeship: Apprenticeship, month: int, review: ProgressReview | None) -> ReviewOut:
     points = coverage_services.review_points(apprenticeship, [review] if review else [])
     point = next(p for p in points if p.month == month)
     return serialise(month, point.due, point.overdue, review)
@@ -117,7 +115,9 @@ def list_reviews(apprenticeship_id: int) -> ReviewList:
 @spec.validate(resp=Response(HTTP_200=ReviewOut), tags=["reviews"])
 def get_review(apprenticeship_id: int, month: int) -> ReviewOut:
     """One review point."""
-    return _one(apprenticeship_id, month)
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    services.due_date(apprenticeship, month)  # NotFound for a month with no review point
+    return _one(apprenticeship, month, services.find_review(apprenticeship, month))
 
 
 @bp.put("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/notes")
@@ -129,7 +129,7 @@ def put_notes(apprenticeship_id: int, month: int) -> ReviewOut:
     review = services.ensure_review(current_user, apprenticeship, month)
     services.save_notes(current_user, review, body.notes)
     db.session.commit()
-    return _one(apprenticeship_id, month)
+    return _one(apprenticeship, month, review)
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/actions")
@@ -144,7 +144,7 @@ def post_action(apprenticeship_id: int, month: int) -> tuple[ReviewOut, int]:
     review = services.ensure_review(current_user, apprenticeship, month)
     services.add_action(current_user, review, text=body.text, owner=owner, due=body.due_date)
     db.session.commit()
-    return _one(apprenticeship_id, month), 201
+    return _one(apprenticeship, month, review), 201
 
 
 @bp.put("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/followups/<int:action_id>")
@@ -157,7 +157,7 @@ def put_followup(apprenticeship_id: int, month: int, action_id: int) -> ReviewOu
     review = services.ensure_review(current_user, apprenticeship, month)
     services.record_followup(current_user, review, action_id, body.outcome, body.note)
     db.session.commit()
-    return _one(apprenticeship_id, month)
+    return _one(apprenticeship, month, review)
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/sign")
@@ -168,4 +168,4 @@ def post_sign(apprenticeship_id: int, month: int) -> ReviewOut:
     review = services.ensure_review(current_user, apprenticeship, month)
     services.sign_review(current_user, review)
     db.session.commit()
-    return _one(apprenticeship_id, month)
+    return _one(apprenticeship, month, review)

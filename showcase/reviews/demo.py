@@ -118,7 +118,8 @@ def _add_items(apprenticeship: Apprenticeship, items: list, today: dt.date) -> N
     db.session.flush()
 
 
-def _apprenticeship_of(email: str) -> Apprenticeship:
+def apprenticeship_of(email: str) -> Apprenticeship:
+    """A demo apprentice's apprenticeship, by the apprentice's email."""
     return db.session.scalar(
         select(Apprenticeship)
         .join(User, Apprenticeship.apprentice_id == User.id)
@@ -129,8 +130,8 @@ def _apprenticeship_of(email: str) -> Apprenticeship:
 def add_demo_reviews(today: dt.date | None = None) -> None:
     """Evidence for Amira and Ben; Amira's 3-month review signed, Ben's open (flushes only)."""
     today = today or dt.date.today()
-    amira = _apprenticeship_of("amira@northgate.test")
-    ben = _apprenticeship_of("ben@northgate.test")
+    amira = apprenticeship_of("amira@northgate.test")
+    ben = apprenticeship_of("ben@northgate.test")
     _add_items(amira, AMIRA_ITEMS, today)
     _add_items(ben, BEN_ITEMS, today)
 

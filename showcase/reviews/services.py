@@ -267,7 +267,7 @@ def summary(review: ProgressReview, snap: dict, since: coverage.Changes | None) 
 def _freeze(actor: User, review: ProgressReview, now: dt.datetime) -> None:
     snap = coverage.snapshot(review_report(review))
     before = previous_snapshot(review)
-    since = coverage.changes(before, snap) if before is not None else None
+    since = coverage.changes(before, snap)
     review.snapshot = snap
     review.frozen_at = now
     evidence = Evidence(

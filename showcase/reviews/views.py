@@ -80,7 +80,6 @@ def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None =
         for a in (earlier.actions if earlier else [])
     }
     rules = coverage_services.rules_for(apprenticeship.standard)
-    titles = {u.ref: u for u in rules.units}
     return render_template(
         "reviews/show.html",
         apprenticeship=apprenticeship,
@@ -91,8 +90,8 @@ def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None =
         held_on=held_on,
         report=report,
         snap=snap,
-        since=coverage.changes(before, snap) if before is not None else None,
-        units=titles,
+        since=coverage.changes(before, snap),
+        units=rules.by_ref,
         signers=[(s, SIGNER_LABELS[s]) for s in SIGNERS],
         can_record=can_record_review(current_user, apprenticeship)
         and (review is None or can_edit_review(current_user, review)),

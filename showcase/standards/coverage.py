@@ -76,12 +76,7 @@ class StandardRules:
 
     def unit(self, ref: str) -> UnitRule:
         """A unit rule by ref (KeyError if unknown)."""
-        if self.by_ref:
-            return self.by_ref[ref]
-        for rule in self.units:
-            if rule.ref == ref:
-                return rule
-        raise KeyError(ref)
+        return self.by_ref[ref]
 
 
 def rules_from_doc(doc: StandardDoc) -> StandardRules:
@@ -531,8 +526,10 @@ class Changes:
     covered_now: int
 
 
-def changes(before: Mapping, after: Mapping) -> Changes:
-    """Compare two ``snapshot()`` dicts."""
+def changes(before: Mapping | None, after: Mapping) -> Changes | None:
+    """Compare two ``snapshot()`` dicts; None when there is nothing earlier to compare with."""
+    if before is None:
+        return None
     was, now = set(before.get("covered", ())), set(after.get("covered", ()))
     had_evidence = set(before.get("evidenced", ()))
     order = list(after.get("evidenced", ())) + list(before.get("covered", ()))

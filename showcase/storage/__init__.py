@@ -23,7 +23,7 @@ from .base import (
     content_disposition,
     validate_key,
 )
-from .ingest import IngestedFile, display_name, format_size, ingest
+from .ingest import IngestedFile, display_name, format_size, ingest, too_large
 from .local import LocalStorage
 from .s3 import S3Storage
 from .sniff import ACCEPTED, FILE_TYPES, FileType, file_type, sniff
@@ -52,6 +52,7 @@ __all__ = [
     "format_size",
     "ingest",
     "sniff",
+    "too_large",
     "validate_key",
 ]
 

@@ -13,10 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from showcase.errors import FileTooLarge
-
 from .base import COPY_CHUNK_SIZE, Storage, os_errors, validate_key
-from .ingest import IngestedFile, display_name, format_size
+from .ingest import IngestedFile, display_name, too_large
 from .local import LocalStorage
 from .sniff import refuse, sniff
 
@@ -62,11 +60,7 @@ def inspect_stored(storage: Storage, key: str, *, filename: str, max_bytes: int)
         staged = True
     try:
         if size > max_bytes:
-            raise FileTooLarge(
-                f"This file is larger than the {format_size(max_bytes)} limit. Make it smaller "
-                "(for a recording, trim it or use a lower quality) and upload it again.",
-                field="file",
-            )
+            raise too_large(max_bytes)
         ftype = sniff(path)
     finally:
         if staged:

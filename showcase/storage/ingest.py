@@ -48,6 +48,15 @@ class IngestedFile:
         return FILE_TYPES[self.mime_type]
 
 
+def too_large(max_bytes: int) -> FileTooLarge:
+    """The refusal of a file over the upload limit, ready to raise."""
+    return FileTooLarge(
+        f"This file is larger than the {format_size(max_bytes)} limit. Make it smaller "
+        "(for a recording, trim it or use a lower quality) and upload it again.",
+        field="file",
+    )
+
+
 def format_size(size: int) -> str:
     """A byte count for people: "2 GB", "512 MB", "1.5 KB"."""
     # Binary multiples under the familiar labels, as Windows shows sizes; next to the decimal
@@ -93,11 +102,7 @@ def _copy_limited(
             return size, digest.hexdigest()
         size += len(chunk)
         if size > max_bytes:
-            raise FileTooLarge(
-                f"This file is larger than the {format_size(max_bytes)} limit. Make it smaller "
-                "(for a recording, trim it or use a lower quality) and upload it again.",
-                field="file",
-            )
+            raise too_large(max_bytes)
         digest.update(chunk)
         out.write(chunk)
 

@@ -71,7 +71,8 @@ class SubmissionItem(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
     position: Mapped[int] = mapped_column(default=0)
-    #: Write-once copy of the file taken at lock time; what the assessor sees and verify checks.
+    #: Write-once copy of the file taken at lock time, what the assessor sees (the manifest holds
+    #: the same key, size and hash; verify checks against the manifest).
     frozen_key: Mapped[str | None] = mapped_column(String(300))
     frozen_size: Mapped[int | None] = mapped_column(BigInteger)
     frozen_sha256: Mapped[str | None] = mapped_column(String(64))

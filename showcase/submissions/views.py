@@ -67,7 +67,6 @@ def show(submission_id: int) -> str:
         my_role=signoff_role(current_user, apprenticeship),
         declaration=services.DECLARATION.format(apprentice=apprenticeship.apprentice.name),
         organisations=services.assessment_organisations(),
-        verification=None,
     )
 
 

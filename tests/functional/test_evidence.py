@@ -88,14 +88,11 @@ def test_extension_must_agree_with_content(login, portfolio) -> None:
     assert "JPEG" in response.get_json()["error"]["message"]
 
 
-def test_oversize_upload_is_refused_with_413(app, login, portfolio) -> None:
+def test_oversize_upload_is_refused_with_413(app, login, portfolio, monkeypatch) -> None:
     client = login(portfolio.apprentice)
-    app.config["MAX_UPLOAD_BYTES"] = 1024
-    try:
-        before = counts()
-        response = upload(client, portfolio.id, "big.txt", b"a" * 5000)
-    finally:
-        app.config["MAX_UPLOAD_BYTES"] = 2 * 1024**3
+    monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", 1024)
+    before = counts()
+    response = upload(client, portfolio.id, "big.txt", b"a" * 5000)
     assert response.status_code == 413
     assert "larger than the 1 KB limit" in response.get_json()["error"]["message"]
     assert counts() == before

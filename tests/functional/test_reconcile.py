@@ -17,6 +17,7 @@ from showcase.errors import StorageUnavailable
 from showcase.evidence.models import Evidence, StoredFile
 from showcase.evidence.services import new_key
 from showcase.storage_ext import get_storage
+from tests.streams import Drops
 
 SAMPLES = Path(__file__).parents[1] / "samples"
 TWO_HOURS = 2 * 3600
@@ -34,27 +35,6 @@ def counts() -> tuple[int, int, int, int]:
     blobs = sum(1 for _ in storage.keys("evidence/"))
     staged = sum(1 for _ in storage.staging_dir().iterdir())
     return files, items, blobs, staged
-
-
-class Drops(io.BytesIO):
-    """A request body whose connection drops after ``after`` bytes."""
-
-    def __init__(self, data: bytes, after: int) -> None:
-        super().__init__(data)
-        self.after = after
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        if self.tell() >= self.after:
-            raise OSError("connection reset by peer")
-        limit = self.after - self.tell()
-        return super().read(limit if size is None or size < 0 else min(size, limit))
-
-    read1 = read
-
-    def readinto(self, buffer) -> int:
-        chunk = self.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 def post(client, apprenticeship_id: int, name: str, **kwargs):

@@ -16,6 +16,7 @@ from showcase.accounts.models import Role
 from showcase.evidence.models import Evidence, StoredFile, UploadSession
 from showcase.storage import MIN_PART_SIZE
 from showcase.storage_ext import get_storage
+from tests.streams import Drops
 
 PART = MIN_PART_SIZE
 
@@ -71,14 +72,6 @@ def counts() -> tuple[int, int, int]:
     return files, items, blobs
 
 
-def upload_all(client, url: str, body: bytes, part_size: int):
-    response = None
-    for offset in range(0, len(body), part_size):
-        response = send(client, url, offset, body[offset : offset + part_size])
-        assert response.status_code in (200, 201), response.get_json()
-    return response
-
-
 def test_resumable_upload_creates_hashed_evidence(login, portfolio, small_parts, recording) -> None:
     client = login(portfolio.apprentice)
     created = create(client, portfolio.id, "Customer call.wav", len(recording))
@@ -126,27 +119,6 @@ def test_wrong_offset_gets_409_with_the_expected_offset(login, portfolio, small_
     ahead = send(client, url, 2 * PART, recording[2 * PART :])
     assert ahead.status_code == 409 and ahead.get_json()["offset"] == PART
     assert upload_all_from(client, url, recording, PART).status_code == 201
-
-
-class Drops(io.BytesIO):
-    """A request body whose connection drops after ``after`` bytes."""
-
-    def __init__(self, data: bytes, after: int) -> None:
-        super().__init__(data)
-        self.after = after
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        if self.tell() >= self.after:
-            raise OSError("connection reset by peer")
-        limit = self.after - self.tell()
-        return super().read(limit if size is None or size < 0 else min(size, limit))
-
-    read1 = read
-
-    def readinto(self, buffer) -> int:
-        chunk = self.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 def test_dropped_part_is_resumed_from_the_servers_offset(

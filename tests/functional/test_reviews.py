@@ -23,10 +23,6 @@ def portfolio(make):
     return make.apprenticeship(start_date=add_months(dt.date.today(), -4))
 
 
-def sign_as(client, user, portfolio, month: int = 3):
-    return client.post(f"/apprenticeships/{portfolio.id}/reviews/{month}/sign")
-
-
 def test_review_points_come_from_the_standard(login, portfolio) -> None:
     client = login(portfolio.tutor)
     page = client.get(f"/apprenticeships/{portfolio.id}/reviews").get_data(as_text=True)
