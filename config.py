@@ -37,9 +37,27 @@ class Config:
     RESUMABLE_THRESHOLD_BYTES = 32 * 1024**2
     #: Flask-Limiter store; memory:// is per process, so production uses Redis.
     RATELIMIT_STORAGE_URI = "memory://"
+    #: Store errors raise limits' StorageError (answered 503: sign-in fails closed); a store
+    #: that does not answer within 2 s counts as down rather than holding the worker.
+    RATELIMIT_STORAGE_OPTIONS = {
+        "wrap_exceptions": True,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 2,
+    }
     SIGN_IN_RATE_LIMIT = "10 per minute"
+    #: Largest request body on every route that is not a file upload (1 MiB); larger → 413.
+    MAX_BODY_BYTES = 1024 * 1024
     #: Invitation links expire after this many hours.
     INVITATION_TTL_HOURS = 72
+    #: Virus scanning of every upload before it is stored: "clamd" or "off". The embedded
+    #: default runs without it (the upload page then says files are not scanned).
+    AV = "off"
+    #: clamd's unix socket (Debian's clamav-daemon default).
+    CLAMD_SOCKET = "/run/clamav/clamd.ctl"
+    #: clamd over TCP as "host:port"; used instead of CLAMD_SOCKET when set.
+    CLAMD_ADDRESS: str | None = None
+    #: Seconds clamd may take for each socket operation, including the verdict on a whole file.
+    CLAMD_TIMEOUT = 120
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -51,8 +69,29 @@ class Config:
     SESSION_PROTECTION = "strong"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session that holds it
 
-    #: Absolute base URL used in invitation links printed by the CLI.
+    #: Absolute base URL of every link Showcase emails or shows (never the request's Host).
     BASE_URL = "http://127.0.0.1:5000"
+    #: Password reset links expire after this many hours.
+    PASSWORD_RESET_TTL_HOURS = 2
+    #: "Forgot your password?" requests per client address.
+    FORGOT_PASSWORD_RATE_LIMIT = "5 per hour"  # noqa: S105 — a rate, not a password
+    #: Personal API tokens stop working this many days after they were created.
+    API_TOKEN_TTL_DAYS = 90
+    #: "outbox" keeps messages in the database (read them at /admin/outbox), "smtp" sends them.
+    MAIL_BACKEND = "outbox"
+    SMTP_HOST = "localhost"
+    #: 587 is mail submission with STARTTLS.
+    SMTP_PORT = 587
+    SMTP_STARTTLS = True
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM = "Showcase <no-reply@localhost>"
+    #: Seconds to wait for the SMTP server at each step.
+    SMTP_TIMEOUT = 15
+    #: Signs the audit chain's checkpoints (HMAC-SHA256). Kept outside the database, so someone
+    #: who can rewrite the database cannot forge a checkpoint. Required in production; elsewhere
+    #: a development key is derived from SECRET_KEY and labelled "dev-" in every checkpoint.
+    AUDIT_CHECKPOINT_KEY: str | None = None
 
 
 class DevelopmentConfig(Config):
@@ -74,9 +113,13 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+    #: Production scans every upload unless SHOWCASE_AV=off says otherwise. The app starts
+    #: whether or not clamd answers (it may still be loading signatures); uploads answer 503
+    #: and store nothing until it does.
+    AV = "clamd"
 
     #: Settings without which production refuses to start.
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL")
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "AUDIT_CHECKPOINT_KEY")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -290,6 +290,7 @@ def serve(url: str, port: int, workers: int) -> subprocess.Popen:
         os.environ,
         SHOWCASE_ENV="production",
         SHOWCASE_SECRET_KEY="bench-only",
+        SHOWCASE_AUDIT_CHECKPOINT_KEY="bench-only",
         SHOWCASE_DATABASE_URL=url,
         SHOWCASE_RATELIMIT_STORAGE_URI="memory://",
         SHOWCASE_SESSION_COOKIE_SECURE="false",

@@ -1,13 +1,15 @@
 """Upload a large file end to end through the real server and compare with the disk's ceiling.
 
-    .venv/bin/python bench/upload.py [--size-mib 1024] [--backends local,s3,local-resumable]
+    .venv/bin/python bench/upload.py [--size-mib 1024] [--backends local,local-scanned,s3]
 
 For each backend the script starts gunicorn (one worker) on a free loopback port over a temp
 SQLite database migrated with ``showcase.migrate.upgrade`` and holding the demo people, and
 uploads one file of ``--size-mib`` MiB (a WAV recording) through ``POST /api/v1/apprenticeships/
 <id>/evidence`` as the demo apprentice with a personal access token; ``local-resumable`` sends it
-through the resumable protocol in parts instead. The S3 backend talks to a moto server the
-script starts on loopback. It prints:
+through the resumable protocol in parts instead; ``local-scanned`` is ``local`` with every upload
+virus-scanned (``SHOWCASE_AV=clamd``) by a clamd the script starts as the tests do
+(``tests/scanning.py``: Debian's clamav-daemon, a one-signature database, StreamMaxLength set to
+the upload cap). The S3 backend talks to a moto server the script starts on loopback. It prints:
 
 - MB/s for the upload (MB = 10^6 bytes; from the first byte sent to the 201 answer), best of
   ``--repeat`` rounds;
@@ -15,7 +17,8 @@ script starts on loopback. It prints:
   plain copy of the same file with SHA-256 and fsync — what ingest must at least do (best of
   the rounds, as the disk's speed drifts);
 - the gunicorn worker's peak RSS growth (VmHWM from /proc, after a warm-up upload and after
-  the big one).
+  the big one);
+- with ``local`` and ``local-scanned`` both run, MB/s without and with scanning and their ratio.
 
 Targets: ≥ 70% of the ceiling on local storage; peak RSS growth ≤ 64 MB.
 """
@@ -345,11 +348,26 @@ def moto_bucket() -> Iterator[dict[str, str]]:
         }
 
 
+@contextlib.contextmanager
+def scanning_clamd(stream_max_bytes: int) -> Iterator[dict[str, str]]:
+    """A private clamd, as the tests start it; the environment that makes the app use it."""
+    from tests.scanning import running_clamd
+
+    with running_clamd(stream_max_bytes) as sock:
+        yield {
+            "SHOWCASE_AV": "clamd",
+            "SHOWCASE_CLAMD_SOCKET": sock,
+            "SHOWCASE_CLAMD_TIMEOUT": "900",
+        }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024, help="file size (default 1024)")
     parser.add_argument(
-        "--backends", default="local,s3", help="comma-separated: local, s3, local-resumable"
+        "--backends",
+        default="local,local-scanned,s3",
+        help="comma-separated: local, local-scanned, s3, local-resumable",
     )
     parser.add_argument(
         "--repeat", type=int, default=3, help="uploads per backend; the best counts (default 3)"
@@ -363,9 +381,13 @@ def main() -> int:
         write_wav(source, size)
         print(f"file: {size / MB:.0f} MB ({args.size_mib} MiB) WAV in {folder}")
         failed = False
+        rates: dict[str, float] = {}
         for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
             if backend == "s3":
                 with moto_bucket() as env:
+                    result = run_backend(backend, source, folder, env, args.repeat)
+            elif backend == "local-scanned":
+                with scanning_clamd(size + MIB) as env:
                     result = run_backend(backend, source, folder, env, args.repeat)
             else:
                 result = run_backend(backend, source, folder, {}, args.repeat)
@@ -376,7 +398,7 @@ def main() -> int:
                 f"{size / MB / u:.0f}/{size / MB / c:.0f}"
                 for u, c in zip(result["uploads"], result["ceilings"], strict=True)
             )
-            rate = size / MB / best
+            rate = rates[backend] = size / MB / best
             ratio = limit / best
             growth = result["rss_growth_kib"] / 1024
             target = " (target ≥ 70%)" if backend == "local" else ""
@@ -387,6 +409,11 @@ def main() -> int:
             )
             if (backend == "local" and ratio < 0.70) or growth > 64:
                 failed = True
+        if "local" in rates and "local-scanned" in rates:
+            print(
+                f"virus scan: {rates['local']:.1f} MB/s without, {rates['local-scanned']:.1f} MB/s "
+                f"with clamd ({rates['local-scanned'] / rates['local']:.1%} of the speed without)"
+            )
         return 1 if failed else 0
 
 

@@ -8,6 +8,9 @@ export FLASK_APP=wsgi:app
 export SHOWCASE_ENV=${SHOWCASE_ENV:-development}
 .venv/bin/flask db upgrade
 .venv/bin/flask demo load
+# A signed checkpoint of the audit chain's head, so `flask audit verify` has one to check against.
+.venv/bin/flask audit checkpoint
 PORT=${PORT:-5000}
 echo "==> Showcase on http://127.0.0.1:${PORT}  (Ctrl-C to stop)"
-exec .venv/bin/gunicorn --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 --timeout 600 wsgi:app
+# gunicorn.conf.py: keep-alive, timeout, no trusted forwarders (see the file).
+exec .venv/bin/gunicorn --config gunicorn.conf.py --bind "127.0.0.1:${PORT}" --workers 2 --threads 4 wsgi:app

@@ -14,3 +14,24 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
+
+# Debian's ClamAV daemon, for the virus-scanning tests and bench/upload.py, which start their own
+# clamd with a signature database they write. The package pulls in clamav-freshclam, whose
+# service fetches signatures from the internet and, where there is none, retries for ever (it
+# never blocks the install: Debian starts it in the background). When this call installed it,
+# it is stopped and disabled; a machine that already ran freshclam keeps it as it was.
+install_clamd() {
+  local had_freshclam=no
+  if dpkg-query -W -f='${Status}' clamav-freshclam 2>/dev/null | grep -q "install ok installed"; then
+    had_freshclam=yes
+  fi
+  apt_install clamav-daemon
+  if [ "$had_freshclam" = no ]; then
+    if [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now clamav-freshclam.service >/dev/null 2>&1 || true
+    else
+      as_root invoke-rc.d clamav-freshclam stop >/dev/null 2>&1 || true
+      as_root update-rc.d -f clamav-freshclam disable >/dev/null 2>&1 || true
+    fi
+  fi
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's second command: install everything the tests need (Chromium, PostgreSQL when
-# it is not already running, libmagic, the Python packages) and run lint, the migration check
-# and the whole pytest suite on SQLite and PostgreSQL, browser tests included.
+# it is not already running, ClamAV's daemon, libmagic, the Python packages) and run lint, the
+# migration check and the whole pytest suite on SQLite and PostgreSQL, browser tests included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
@@ -10,6 +10,10 @@ source scripts/lib.sh
 
 # Debian's Chromium for the browser tests (never a browser download), fonts so text renders.
 apt_install chromium fonts-dejavu-core
+
+# ClamAV's daemon for the virus-scanning tests; they start their own clamd (no signature
+# download here: they write a one-signature database with the EICAR test file's signature).
+install_clamd
 
 # PostgreSQL: use the one on 127.0.0.1:5432; otherwise install and start Debian's.
 pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }

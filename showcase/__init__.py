@@ -30,10 +30,12 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from showcase.db import init_db
     from showcase.errorhandlers import init_error_handlers
     from showcase.extensions import csrf, limiter
+    from showcase.inputs import init_inputs
     from showcase.security import init_security_headers
     from showcase.storage_ext import init_storage
     from showcase.views import init_views
 
+    init_inputs(app)  # first: routes bind its converters, CSRF's hook reads the capped form
     init_db(app)
     init_storage(app)
     csrf.init_app(app)

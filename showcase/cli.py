@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from showcase import migrate
 from showcase.db import get_database
+from showcase.errors import ShowcaseError
+
+NO_SCHEMA = (
+    "The database has no schema yet (or an older one): run `flask --app wsgi db upgrade` first."
+)
 
 db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
 
@@ -42,6 +51,38 @@ def db_revision(message: str) -> None:
     migrate.revision(get_database().engine, message)
 
 
+def _missing_table(error: Exception) -> bool:
+    """SQLite's "no such table" or PostgreSQL's undefined_table (42P01)."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) == "42P01" or "no such table" in str(orig)
+
+
+def explain_errors(group: click.Group) -> None:
+    """Make every command of ``group`` answer a domain refusal or a database without schema
+    with one line (``Error: …``, exit status 1) instead of a traceback.
+
+    Wrapping the group's ``invoke`` covers its commands whichever way they are run (``flask``
+    itself, or the test runner through ``app.cli``).
+    """
+    if getattr(group, "_explains_errors", False):
+        return
+    invoke = group.invoke
+
+    @functools.wraps(invoke)
+    def _invoke(ctx: click.Context) -> Any:
+        try:
+            return invoke(ctx)
+        except ShowcaseError as error:
+            raise click.ClickException(error.message) from None
+        except (OperationalError, ProgrammingError) as error:
+            if not _missing_table(error):
+                raise
+            raise click.ClickException(NO_SCHEMA) from None
+
+    group.invoke = _invoke  # type: ignore[method-assign]
+    group._explains_errors = True  # type: ignore[attr-defined]
+
+
 def init_cli(app: Flask) -> None:
     from showcase.accounts.cli import orgs_cli, users_cli
     from showcase.audit.cli import audit_cli
@@ -60,3 +101,7 @@ def init_cli(app: Flask) -> None:
     from showcase.coverage.cli import coverage_cli
 
     app.cli.add_command(coverage_cli)
+    # Last: every group added above, whoever added it.
+    for command in app.cli.commands.values():
+        if isinstance(command, click.Group):
+            explain_errors(command)

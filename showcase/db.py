@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, inspect
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, inspect, select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -82,6 +82,11 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql"):
+        # A database host that drops packets (rather than refusing) would otherwise hold each
+        # request until the OS gives up; fail fast and let the error handler answer 503.
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", 5)
     return create_engine(url, **kwargs)
 
 
@@ -155,13 +160,24 @@ def get_session() -> Session:
 session: Session = LocalProxy(get_session)  # type: ignore[assignment]
 
 
-def lock_for_change(obj: Any) -> None:
-    """Take ``obj``'s row lock until the transaction ends and re-read its row.
+def lock_for_change(obj: Any, *also: Any) -> None:
+    """Take ``obj``'s row lock, then those of ``also``, until the transaction ends; re-read them.
 
     Services call this before checking whether a change is still allowed: under READ COMMITTED
     a check on an already loaded object can miss a commit made since, and two changes that
     each pass their check would both land. FOR NO KEY UPDATE: rows that merely reference this
     one (new tags, new evidence) are not held up. SQLite, one writer at a time, renders no lock.
+
+    Dependent rows need care too. Those reached through ``obj``'s collections after this call
+    (a review's follow-ups, a showcase's items, an item's tags) are current: the re-read resets
+    the collections, and reloading one re-reads its rows. A dependent object the caller already
+    holds is not (the tag under review, loaded by the page before the lock): a check on it reads
+    the row as it was, so a tag removed meanwhile could still be accepted. The caller names
+    those in ``also``; they are locked as well as re-read. Re-reading them under ``obj``'s lock
+    would do while every writer takes that lock first, as the services do; locking them too
+    keeps the check true for a writer that does not, at one statement per class. The order is
+    always ``obj`` first, then the others by id, the order in which writers update them after
+    locking ``obj``, so this adds no deadlock. A dependent row deleted meanwhile is not re-read.
     """
     cls = type(obj)
     locked = session.get(
@@ -172,3 +188,17 @@ def lock_for_change(obj: Any) -> None:
     )
     if locked is None:
         raise NoResultFound(f"{cls.__name__} {inspect(obj).identity} no longer exists")
+    wanted: dict[type, set[Any]] = {}
+    for other in also:
+        identity = inspect(other).identity
+        if identity is not None:  # one added in this transaction is current already
+            wanted.setdefault(type(other), set()).add(identity[0])
+    for other_cls, ids in wanted.items():
+        (key,) = inspect(other_cls).primary_key
+        session.scalars(
+            select(other_cls)
+            .where(key.in_(sorted(ids)))
+            .order_by(key)
+            .with_for_update(of=other_cls, key_share=True)
+            .execution_options(populate_existing=True)
+        ).all()

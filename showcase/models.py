@@ -6,6 +6,7 @@ from showcase.audit.models import AuditEntry
 from showcase.coverage.models import CoverageRollup
 from showcase.db import Base
 from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent, UploadSession
+from showcase.mail.models import OutboxMessage
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews.models import ActionFollowUp, ProgressReview, ReviewAction
 from showcase.standards.models import Standard, StandardReference
@@ -32,6 +33,7 @@ __all__ = [
     "Judgement",
     "MethodRecord",
     "Organisation",
+    "OutboxMessage",
     "ProgressReview",
     "QADecision",
     "ReviewAction",

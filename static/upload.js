@@ -4,6 +4,9 @@
 // parts through the resumable protocol (see showcase/evidence/resumable.py): after a dropped
 // connection the script asks the server how far it got and carries on from there, retrying with
 // backoff a few times before offering a "Resume" button.
+// A one-request upload carries the file's SHA-256 (Repr-Digest, RFC 9530) so the server refuses
+// a file that did not arrive intact. Resumable uploads carry none: Web Crypto cannot hash a file
+// in pieces, and reading a long recording into memory at once would fail on phones.
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
@@ -90,12 +93,33 @@
     });
   }
 
+  // "sha-256=:<base64>:" for the file, or null where it can't be computed: crypto.subtle
+  // exists only on HTTPS (and localhost), and files above the resumable threshold (sent whole
+  // when resumable uploads are off) are not read into memory.
+  function reprDigest(file) {
+    var limit = threshold || 32 * 1024 * 1024;
+    if (!(window.crypto && window.crypto.subtle && file.arrayBuffer) || file.size > limit) {
+      return Promise.resolve(null);
+    }
+    return file.arrayBuffer().then(function (buffer) {
+      return window.crypto.subtle.digest("SHA-256", buffer);
+    }).then(function (digest) {
+      var bytes = new Uint8Array(digest), binary = "";
+      for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+      return "sha-256=:" + window.btoa(binary) + ":";
+    }, function () { return null; });
+  }
+
   function sendWhole(file, ui) {
     ui.status.textContent = "Uploading…";
-    return request("POST", url, file, {
-      "X-Filename": encodeURIComponent(file.name),
-      "Content-Type": "application/octet-stream"
-    }, function (loaded) { progress(ui, loaded, file.size); }).then(function (xhr) {
+    return reprDigest(file).then(function (digest) {
+      var headers = {
+        "X-Filename": encodeURIComponent(file.name),
+        "Content-Type": "application/octet-stream"
+      };
+      if (digest) headers["Repr-Digest"] = digest;
+      return request("POST", url, file, headers, function (loaded) { progress(ui, loaded, file.size); });
+    }).then(function (xhr) {
       var body = parse(xhr);
       if (xhr.status === 201) succeed(ui, body);
       else if (xhr.status === 0) fail(ui, "the connection dropped. Try again.");

@@ -126,6 +126,22 @@ def built_app(
 
 
 @pytest.fixture(scope="session")
+def clamd_socket() -> Iterator[str]:
+    """A private clamd (tests/scanning.py) for the session; its unix socket path. Skipped when
+    clamd is not installed, except under CI=true, where that fails the run."""
+    from config import Config
+    from tests.scanning import clamd_missing_reason, running_clamd
+
+    reason = clamd_missing_reason()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI=true: clamd is required)")
+        pytest.skip(reason)
+    with running_clamd(Config.MAX_UPLOAD_BYTES) as sock:
+        yield sock
+
+
+@pytest.fixture(scope="session")
 def app(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with built_app(database_kind, tmp_path_factory.mktemp(f"app-{database_kind}")) as application:
         yield application
@@ -145,6 +161,19 @@ def session(app: Flask) -> Iterator:
         outer.rollback()
         connection.close()
         database.sessionmaker.configure(bind=database.engine)
+        _forget_audit_checkpoints(app)
+
+
+def _forget_audit_checkpoints(app: Flask) -> None:
+    """Audit checkpoints describe a chain that has just been rolled back: drop them too, or
+    the next test's chain would look truncated against them (the store outlives each test)."""
+    from showcase.audit.checkpoints import PREFIX
+    from showcase.storage_ext import get_storage
+
+    with app.app_context():
+        storage = get_storage()
+        for key in list(storage.keys(PREFIX)):
+            storage.delete(key)
 
 
 @pytest.fixture

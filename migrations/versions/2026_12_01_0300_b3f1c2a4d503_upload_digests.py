@@ -7,8 +7,8 @@ Create Date: 2026-12-01 03:00:00
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "b3f1c2a4d503"
 down_revision = "b3f1c2a4d502"
@@ -17,8 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("upload_sessions") as batch:
+        batch.add_column(sa.Column("sha256", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("upload_sessions") as batch:
+        batch.drop_column("sha256")

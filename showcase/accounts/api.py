@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask_login import current_user
 from pydantic import BaseModel
-from spectree import Response
 
-from showcase.api import bp, spec
+from showcase.api import bp, responses, spec
 
 
 class UserOut(BaseModel):
@@ -19,7 +18,7 @@ class UserOut(BaseModel):
 
 
 @bp.get("/me")
-@spec.validate(resp=Response(HTTP_200=UserOut), tags=["accounts"])
+@spec.validate(resp=responses(HTTP_200=UserOut), tags=["accounts"])
 def me() -> UserOut:
     """The user the token belongs to."""
     user = current_user

@@ -17,13 +17,29 @@ class SignInForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(min=10, message="Use at least 10 characters.")],
-    )
+    # Length and strength are checked by passwords.password_problem, one place for the rules.
+    password = PasswordField("New password", validators=[DataRequired()])
     confirm = PasswordField(
         "Type it again", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
     )
+
+
+class ResetPasswordForm(SetPasswordForm):
+    revoke_tokens = BooleanField(
+        "Also revoke my API tokens (programs using them will need new ones)", default=True
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+
+
+class SignOutEverywhereForm(FlaskForm):
+    revoke_tokens = BooleanField("Also revoke my API tokens", default=True)
 
 
 class OrganisationForm(FlaskForm):

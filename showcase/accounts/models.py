@@ -7,7 +7,7 @@ import enum
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.db import Base, str_enum, utcnow
@@ -85,6 +85,9 @@ class User(UserMixin, Base):
     #: Part of the Flask-Login id; rotating it ends every session and remember-me cookie.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Set when an administrator forces a password reset: the old password no longer signs in
+    #: until the person sets a new one through the emailed link.
+    must_reset_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None]
 
@@ -101,18 +104,34 @@ class User(UserMixin, Base):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
+class InvitationPurpose(enum.StrEnum):
+    #: A new person sets their first password.
+    INVITATION = "invitation"
+    #: A person who had a password chooses a new one (asked for, or forced by an admin).
+    PASSWORD_RESET = "password_reset"  # noqa: S105 — a purpose, not a password
+
+
 class Invitation(Base):
-    """A one-time link that lets a person set their own password."""
+    """A one-time emailed link that lets a person set their own password.
+
+    At most one is open per person: issuing one cancels the earlier open ones, and using one
+    cancels the rest, so an old link in someone's mailbox cannot replace a newer password.
+    """
 
     __tablename__ = "invitations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[InvitationPurpose] = mapped_column(
+        str_enum(InvitationPurpose), default=InvitationPurpose.INVITATION
+    )
     #: SHA-256 of the token; the token itself is only ever in the link.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
+    #: Set when a newer link was issued or another link was used first.
+    cancelled_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
 
@@ -129,7 +148,52 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: The token stops working then (API_TOKEN_TTL_DAYS after creation).
+    expires_at: Mapped[dt.datetime]
+    #: Updated at most once a minute (TOKEN_LAST_USED_PRECISION), not on every request.
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+def period_text(started_at: dt.datetime, ended_at: dt.datetime | None) -> str:
+    """``from 2025-09-01 to 2026-11-30``, or ``since 2025-09-01`` while it lasts."""
+    if ended_at is None:
+        return f"since {started_at.date().isoformat()}"
+    return f"from {started_at.date().isoformat()} to {ended_at.date().isoformat()}"
+
+
+class OrganisationMembership(Base):
+    """Which organisation a person belonged to, from when to when (``User.organisation_id`` is
+    the current one). Independence checks read it: someone who worked for the apprentice's
+    employer during the apprenticeship is not independent after moving elsewhere."""
+
+    __tablename__ = "organisation_memberships"
+    __table_args__ = (
+        # At most one current membership per person.
+        Index(
+            "uq_organisation_memberships_current",
+            "user_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    #: The person's role while a member (a tutor who joins an assessment organisation becomes
+    #: an assessor there).
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: None while the person is still a member.
+    ended_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def period(self) -> str:
+        return period_text(self.started_at, self.ended_at)

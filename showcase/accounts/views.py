@@ -1,6 +1,9 @@
-"""Sign-in, sign-out, invitations, API tokens, each role's home page, and administration."""
+"""Sign-in, sign-out, invitations and password resets, the account page, API tokens, each
+role's home page, and administration."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -14,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -21,28 +25,75 @@ from showcase import db
 from showcase.accounts import services
 from showcase.accounts.forms import (
     ApiTokenForm,
+    ChangePasswordForm,
     EmptyForm,
+    ForgotPasswordForm,
     OrganisationForm,
+    ResetPasswordForm,
     SetPasswordForm,
     SignInForm,
+    SignOutEverywhereForm,
     UserForm,
 )
 from showcase.accounts.login import roles_required
-from showcase.accounts.models import ApiToken, Organisation, OrganisationKind, Role, User
+from showcase.accounts.models import (
+    ApiToken,
+    InvitationPurpose,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 from showcase.accounts.permissions import can_manage_organisation
 from showcase.errors import NotFound, ShowcaseError
 from showcase.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
+#: Longer ``next`` targets are not followed (no page of ours has such a URL).
+_MAX_NEXT_LENGTH = 2048
+
+
+def _me() -> User:
+    """The signed-in user itself, not Flask-Login's proxy (the audit records the type of what
+    it is given, and the proxy's own type is LocalProxy)."""
+    return current_user._get_current_object()
+
 
 def _sign_in_limit() -> str:
     return current_app.config["SIGN_IN_RATE_LIMIT"]
 
 
-def _is_safe_next(target: str | None) -> bool:
-    # Only same-site relative paths: never "//evil.example" or "https://…".
-    return bool(target) and target.startswith("/") and not target.startswith("//")
+def _forgot_password_limit() -> str:
+    return current_app.config["FORGOT_PASSWORD_RATE_LIMIT"]
+
+
+def _forgot_password_email() -> str:
+    # A second count per address asked about, so nobody floods one mailbox from many clients.
+    return "forgot:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` as the Location header will carry it, if that is a path on this site.
+
+    Judged after the normalisation the header gets (IRI to URI), and refusing what browsers
+    rewrite before they resolve a URL: they drop tabs and newlines (so ``/\\t/evil.example``
+    becomes ``//evil.example``) and read a backslash as a slash. CR and LF would also break
+    the header itself.
+    """
+    if not target or len(target) > _MAX_NEXT_LENGTH:
+        return None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F or char == "\\" for char in target):
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    location = iri_to_uri(target)
+    if not location.startswith("/") or location.startswith("//"):
+        return None
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc:
+        return None
+    return location
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -58,14 +109,35 @@ def sign_in() -> str | Response:
             error = (
                 "That email and password do not match an active account. Check both and try again."
             )
+        elif user.must_reset_password:
+            db.session.rollback()
+            error = (
+                "Your administrator has asked you to choose a new password. Use the link in the "
+                "email we sent you, or choose 'Forgot your password?' below for a new one."
+            )
         else:
             db.session.commit()
             session.clear()  # a fresh session on sign-in: no fixation
             login_user(user, remember=form.remember.data)
-            target = request.args.get("next")
-            return redirect(target if _is_safe_next(target) else url_for("accounts.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
     status = 401 if error else 200
     return render_template("accounts/sign_in.html", form=form, error=error), status
+
+
+@bp.route("/sign-in/forgot", methods=["GET", "POST"])
+@limiter.limit(_forgot_password_limit, methods=["POST"])
+@limiter.limit(_forgot_password_limit, methods=["POST"], key_func=_forgot_password_email)
+def forgot_password() -> str:
+    form = ForgotPasswordForm()
+    sent_to = None
+    if form.validate_on_submit():
+        services.request_password_reset(
+            form.email.data, ttl_hours=current_app.config["PASSWORD_RESET_TTL_HOURS"]
+        )
+        db.session.commit()
+        sent_to = form.email.data.strip()
+        form = ForgotPasswordForm(formdata=None)
+    return render_template("accounts/forgot_password.html", form=form, sent_to=sent_to)
 
 
 @bp.post("/sign-out")
@@ -81,13 +153,33 @@ def sign_out() -> Response:
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str) -> str | Response:
-    invitation = services.find_invitation(token)
-    form = SetPasswordForm()
+    return _set_password_page(token, InvitationPurpose.INVITATION)
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> str | Response:
+    return _set_password_page(token, InvitationPurpose.PASSWORD_RESET)
+
+
+def _set_password_page(token: str, purpose: InvitationPurpose) -> str | Response:
+    invitation = services.find_invitation(token, purpose)
+    # Someone who had a password may have API tokens: offer to revoke them, on by default.
+    offers_revoke = purpose is InvitationPurpose.PASSWORD_RESET or bool(
+        invitation.user.password_hash
+    )
+    form = ResetPasswordForm() if offers_revoke else SetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.accept_invitation(token, form.password.data)
+            user = services.accept_invitation(
+                token,
+                form.password.data,
+                purpose=purpose,
+                revoke_tokens=offers_revoke and form.revoke_tokens.data,
+            )
         except ShowcaseError as error:
             db.session.rollback()
+            if error.field != "password":
+                raise
             form.password.errors = [error.message]
         else:
             db.session.commit()
@@ -96,7 +188,13 @@ def accept_invitation(token: str) -> str | Response:
             login_user(user)
             flash("Your password is set. Welcome to Showcase.", "success")
             return redirect(url_for("accounts.home"))
-    return render_template("accounts/accept_invitation.html", form=form, invited=invitation.user)
+    return render_template(
+        "accounts/accept_invitation.html",
+        form=form,
+        invited=invitation.user,
+        purpose=purpose.value,
+        offers_revoke=offers_revoke,
+    )
 
 
 @bp.get("/")
@@ -122,20 +220,89 @@ def _managed_organisations(user: User) -> list[Organisation]:
     return list(db.session.scalars(stmt))
 
 
+# ---- the signed-in person's own account --------------------------------------------
+
+
+def _account_page(
+    password_form: ChangePasswordForm | None = None,
+    everywhere_form: SignOutEverywhereForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "accounts/account.html",
+        password_form=password_form or ChangePasswordForm(formdata=None),
+        everywhere_form=everywhere_form or SignOutEverywhereForm(formdata=None),
+    ), status
+
+
+@bp.get("/account")
+@login_required
+def account() -> tuple[str, int]:
+    return _account_page()
+
+
+@bp.post("/account/password")
+@login_required
+def change_password() -> Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                _me(), current=form.current_password.data, new=form.password.data
+            )
+        except ShowcaseError as error:
+            db.session.rollback()
+            if error.field not in ("password", "current_password"):
+                raise
+            getattr(form, error.field).errors = [error.message]
+        else:
+            user = _me()
+            db.session.commit()
+            # The change ended every session, this one too: start a fresh one here.
+            session.clear()
+            login_user(user)
+            flash("Your password is changed. You have been signed out everywhere else.", "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(password_form=form, status=422)
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> Response:
+    form = SignOutEverywhereForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("accounts.account"))
+    revoked = services.sign_out_everywhere(_me(), revoke_tokens=form.revoke_tokens.data)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(
+        "You have signed out everywhere"
+        + (f" and revoked {revoked} API token{'s' if revoked != 1 else ''}." if revoked else "."),
+        "info",
+    )
+    return redirect(url_for("accounts.sign_in"))
+
+
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
 def api_tokens() -> str:
     form = ApiTokenForm()
     new_token = None
     if form.validate_on_submit():
-        _token, new_token = services.create_api_token(current_user, name=form.name.data)
+        _token, new_token = services.create_api_token(_me(), name=form.name.data)
         db.session.commit()
         form = ApiTokenForm(formdata=None)
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
     ).all()
     return render_template(
-        "accounts/tokens.html", form=form, tokens=tokens, new_token=new_token, revoke=EmptyForm()
+        "accounts/tokens.html",
+        form=form,
+        tokens=tokens,
+        new_token=new_token,
+        revoke=EmptyForm(),
+        now=db.utcnow(),
     )
 
 
@@ -143,7 +310,7 @@ def api_tokens() -> str:
 @login_required
 def revoke_api_token(token_id: int) -> Response:
     if EmptyForm().validate_on_submit():
-        services.revoke_api_token(current_user, token_id)
+        services.revoke_api_token(_me(), token_id)
         db.session.commit()
         flash("Token revoked.", "info")
     return redirect(url_for("accounts.api_tokens"))
@@ -181,7 +348,6 @@ def organisation(organisation_id: int) -> str | Response:
     org = get_organisation_or_404(current_user, organisation_id)
     form = UserForm()
     form.organisation_id.choices = [SelectChoice(org.id, org.name)]
-    invitation_link = None
     if form.validate_on_submit():
         try:
             user = services.create_user(
@@ -195,40 +361,52 @@ def organisation(organisation_id: int) -> str | Response:
             db.session.rollback()
             getattr(form, error.field or "email").errors.append(error.message)
         else:
-            token = services.issue_invitation(
+            services.send_invitation(
                 current_user, user, ttl_hours=current_app.config["INVITATION_TTL_HOURS"]
             )
             db.session.commit()
-            invitation_link = url_for("accounts.accept_invitation", token=token, _external=True)
-            flash(f"{user.name} added. Send them the invitation link below.", "success")
+            flash(f"{user.name} added. Invitation sent to {user.email}.", "success")
             form = UserForm(formdata=None)
             form.organisation_id.choices = [SelectChoice(org.id, org.name)]
     people = db.session.scalars(
         select(User).where(User.organisation_id == org.id).order_by(User.role, User.name)
     ).all()
     return render_template(
-        "admin/organisation.html",
-        organisation=org,
-        people=people,
-        form=form,
-        invitation_link=invitation_link,
-        reinvite=EmptyForm(),
+        "admin/organisation.html", organisation=org, people=people, form=form, action=EmptyForm()
     )
+
+
+def _back_to(user: User) -> Response:
+    if user.organisation_id is None:
+        return redirect(url_for("accounts.organisations"))
+    return redirect(url_for("accounts.organisation", organisation_id=user.organisation_id))
 
 
 @bp.post("/admin/users/<int:user_id>/invite")
 @roles_required(Role.ADMIN)
-def reinvite(user_id: int) -> str | Response:
-    user = db.session.get(User, user_id)
-    if user is None or user.organisation is None:
-        raise NotFound("No such person among those you administer.")
-    get_organisation_or_404(current_user, user.organisation.id)
-    if not EmptyForm().validate_on_submit():
-        return redirect(url_for("accounts.organisation", organisation_id=user.organisation.id))
-    token = services.issue_invitation(
-        current_user, user, ttl_hours=current_app.config["INVITATION_TTL_HOURS"]
-    )
-    db.session.commit()
-    link = url_for("accounts.accept_invitation", token=token, _external=True)
-    flash(f"New invitation link for {user.name}: {link}", "success")
-    return redirect(url_for("accounts.organisation", organisation_id=user.organisation.id))
+def reinvite(user_id: int) -> Response:
+    user = services.get_managed_user_or_404(current_user, user_id)
+    if EmptyForm().validate_on_submit():
+        services.send_invitation(
+            current_user, user, ttl_hours=current_app.config["INVITATION_TTL_HOURS"]
+        )
+        db.session.commit()
+        flash(f"Invitation sent to {user.email}.", "success")
+    return _back_to(user)
+
+
+@bp.post("/admin/users/<int:user_id>/reset-password")
+@roles_required(Role.ADMIN)
+def force_password_reset(user_id: int) -> Response:
+    user = services.get_managed_user_or_404(current_user, user_id)
+    if EmptyForm().validate_on_submit():
+        services.force_password_reset(
+            current_user, user, ttl_hours=current_app.config["PASSWORD_RESET_TTL_HOURS"]
+        )
+        db.session.commit()
+        flash(
+            f"{user.name} has been signed out and emailed a link to choose a new password "
+            f"({user.email}).",
+            "success",
+        )
+    return _back_to(user)

@@ -8,15 +8,17 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 from pydantic import BaseModel
-from spectree import Response
 
 from showcase import db
 from showcase.accounts.models import User
-from showcase.api import bp, spec
+from showcase.api import Count, Id, Text, bp, responses, spec, text
 from showcase.assessment import services
 from showcase.assessment.models import Assessment
-from showcase.assessment.views import get_assessment_or_404
+from showcase.assessment.views import get_assessment_or_404, refusals_audited
+from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.errors import ValidationFailed
+from showcase.standards.models import StandardReference
+from showcase.storage_ext import get_storage
 from showcase.submissions.loaders import get_submission_or_404
 
 
@@ -31,13 +33,13 @@ class AssessmentOut(BaseModel):
 
 
 class AssignIn(BaseModel):
-    assessor_id: int
+    assessor_id: Id
 
 
 class JudgementIn(BaseModel):
-    ref: str
+    ref: text(StandardReference.ref)
     met: bool | None
-    comment: str = ""
+    comment: Text = ""
 
 
 class JudgementsIn(BaseModel):
@@ -46,15 +48,15 @@ class JudgementsIn(BaseModel):
 
 class RecordIn(BaseModel):
     held_on: dt.date
-    duration_minutes: int
-    notes: str
-    areas: list[str] = []
-    contexts: list[str] | None = None
+    duration_minutes: Count
+    notes: Text
+    areas: list[Text] = []
+    contexts: list[Text] | None = None
 
 
 class QAIn(BaseModel):
     agrees: bool
-    reasons: str
+    reasons: Text
 
 
 def serialise(assessment: Assessment) -> AssessmentOut:
@@ -74,40 +76,42 @@ def _body() -> Any:
 
 
 @bp.post("/submissions/<int:submission_id>/assessment")
-@spec.validate(json=AssignIn, resp=Response(HTTP_201=AssessmentOut), tags=["assessment"])
+@spec.validate(json=AssignIn, resp=responses(403, 409, HTTP_201=AssessmentOut), tags=["assessment"])
 def assign(submission_id: int) -> tuple[AssessmentOut, int]:
     """Assign an independent assessor (the assessment organisation's admin)."""
     submission = get_submission_or_404(current_user, submission_id)
     assessor = db.session.get(User, _body().assessor_id)
     if assessor is None:
         raise ValidationFailed("No such assessor.", field="assessor_id")
-    assessment = services.assign(current_user, submission, assessor)
+    with refusals_audited(current_user, submission, assessor):
+        assessment = services.assign(current_user, submission, assessor)
     db.session.commit()
     return serialise(assessment), 201
 
 
 @bp.get("/assessments/<int:assessment_id>")
-@spec.validate(resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+@spec.validate(resp=responses(HTTP_200=AssessmentOut), tags=["assessment"])
 def get_assessment(assessment_id: int) -> AssessmentOut:
     """An assessment with the grading engine's result for the judgements so far."""
     return serialise(get_assessment_or_404(current_user, assessment_id))
 
 
 @bp.put("/assessments/<int:assessment_id>/judgements")
-@spec.validate(json=JudgementsIn, resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+@spec.validate(
+    json=JudgementsIn, resp=responses(403, 409, HTTP_200=AssessmentOut), tags=["assessment"]
+)
 def put_judgements(assessment_id: int) -> AssessmentOut:
     """Record met / not met (null: not yet assessed) per criterion, with comments."""
     assessment = get_assessment_or_404(current_user, assessment_id)
-    for item in _body().judgements:
-        services.record_judgement(
-            current_user, assessment, ref=item.ref, met=item.met, comment=item.comment
-        )
+    services.record_judgements(
+        current_user, assessment, [(j.ref, j.met, j.comment) for j in _body().judgements]
+    )
     db.session.commit()
     return serialise(assessment)
 
 
 @bp.put("/assessments/<int:assessment_id>/records/<method_key>")
-@spec.validate(json=RecordIn, resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+@spec.validate(json=RecordIn, resp=responses(403, 409, HTTP_200=AssessmentOut), tags=["assessment"])
 def put_record(assessment_id: int, method_key: str) -> AssessmentOut:
     """The observation or professional discussion record."""
     assessment = get_assessment_or_404(current_user, assessment_id)
@@ -127,17 +131,18 @@ def put_record(assessment_id: int, method_key: str) -> AssessmentOut:
 
 
 @bp.post("/assessments/<int:assessment_id>/confirm")
-@spec.validate(resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+@spec.validate(resp=responses(403, 409, 422, HTTP_200=AssessmentOut), tags=["assessment"])
 def confirm(assessment_id: int) -> AssessmentOut:
     """Confirm the computed grade (the assigned assessor)."""
     assessment = get_assessment_or_404(current_user, assessment_id)
     services.confirm_grade(current_user, assessment)
     db.session.commit()
+    checkpoint_if_due(get_storage())  # after the commit: it describes committed entries
     return serialise(assessment)
 
 
 @bp.post("/assessments/<int:assessment_id>/qa")
-@spec.validate(json=QAIn, resp=Response(HTTP_200=AssessmentOut), tags=["assessment"])
+@spec.validate(json=QAIn, resp=responses(403, 409, HTTP_200=AssessmentOut), tags=["assessment"])
 def qa(assessment_id: int) -> AssessmentOut:
     """A quality assurer agrees, or disagrees and sends the assessment back for a second review."""
     assessment = get_assessment_or_404(current_user, assessment_id)

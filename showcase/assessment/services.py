@@ -4,6 +4,7 @@ and internal quality assurance. Independence comes from the plan's rules in the 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict
 from fractions import Fraction
 
@@ -11,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from showcase import db
+from showcase.accounts.memberships import memberships_during
 from showcase.accounts.models import OrganisationKind, Role, User
 from showcase.assessment.models import (
     Assessment,
@@ -21,7 +23,8 @@ from showcase.assessment.models import (
 )
 from showcase.audit.services import record
 from showcase.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from showcase.portfolios.models import Apprenticeship
+from showcase.portfolios.models import Apprenticeship, ApprenticeshipParty, start_of
+from showcase.portfolios.services import party_history
 from showcase.standards.grading import AssessmentResult, grade
 from showcase.standards.models import ReferenceKind, StandardReference
 from showcase.standards.schema import StandardDoc
@@ -42,39 +45,67 @@ def methods_needing_records(doc: StandardDoc) -> list:
     return [m for m in doc.methods if m.key != SUBMISSION_METHOD]
 
 
-def _rule_text(doc: StandardDoc, key: str, fallback: str) -> str:
+def _rule_clause(doc: StandardDoc, key: str, fallback: str) -> str:
+    """Which of the plan's rules refuses, and what it says: ``rule no_direct_relationship,
+    section 6: the plan requires no direct relationship with the apprentice``."""
     try:
-        return doc.plan.rule(key).text
+        rule = doc.plan.rule(key)
     except KeyError:
-        return fallback
+        return f"the plan requires {fallback}"
+    return f"rule {rule.key}, {rule.source}: the plan requires {rule.text}"
 
 
 def _related(person: User, apprenticeship: Apprenticeship) -> list[str]:
-    """Ways ``person`` is connected to the apprentice (empty when independent)."""
+    """Ways ``person`` is or was connected to the apprentice (empty when independent).
+
+    The whole history counts, not today's parties only: ever the apprentice's tutor or line
+    manager (on this or another of their apprenticeships), or a member of the apprentice's
+    employer or training provider at any time since the apprenticeship started.
+    """
+    apprentice = apprenticeship.apprentice.name
     reasons = []
-    if person.organisation_id == apprenticeship.employer_id:
-        reasons.append(f"{person.name} works for the apprentice's employer")
-    if person.organisation_id == apprenticeship.provider_id:
-        reasons.append(f"{person.name} works for the apprentice's training provider")
-    past = db.session.scalars(
-        select(Apprenticeship).where(
+    if person.id == apprenticeship.apprentice_id:
+        reasons.append(f"{person.name} is the apprentice")
+    ever_party = db.session.scalars(
+        select(Apprenticeship)
+        .where(
             Apprenticeship.apprentice_id == apprenticeship.apprentice_id,
             or_(
                 Apprenticeship.tutor_id == person.id,
                 Apprenticeship.line_manager_id == person.id,
+                Apprenticeship.id.in_(
+                    select(ApprenticeshipParty.apprenticeship_id).where(
+                        ApprenticeshipParty.user_id == person.id
+                    )
+                ),
             ),
         )
+        .order_by(Apprenticeship.start_date, Apprenticeship.id)
     ).all()
-    for other in past:
-        role = "tutor" if other.tutor_id == person.id else "line manager"
-        reasons.append(f"{person.name} has been {apprenticeship.apprentice.name}'s {role}")
-    if person.id == apprenticeship.apprentice_id:
-        reasons.append(f"{person.name} is the apprentice")
+    for other in ever_party:
+        for row in party_history(other):
+            if row.user_id != person.id:
+                continue
+            verb = "has been" if row.ended_at is None else "was"
+            reasons.append(f"{person.name} {verb} {apprentice}'s {row.role.label} {row.period}")
+    organisations = {
+        apprenticeship.employer_id: "the apprentice's employer",
+        apprenticeship.provider_id: "the apprentice's training provider",
+    }
+    for stint in memberships_during(
+        person, organisations, since=start_of(apprenticeship.start_date)
+    ):
+        verb = "works" if stint.ended_at is None else "worked"
+        reasons.append(
+            f"{person.name} {verb} for {stint.organisation.name}, "
+            f"{organisations[stint.organisation.id]}, {stint.period}"
+        )
     return reasons
 
 
 def independence_problems(assessor: User, submission: Submission) -> list[str]:
-    """Why ``assessor`` may not assess ``submission`` (empty when they may)."""
+    """Why ``assessor`` may not assess ``submission`` (empty when they may), each naming the
+    plan's rule that refuses."""
     apprenticeship = submission.apprenticeship
     problems = []
     if assessor.role is not Role.ASSESSOR:
@@ -83,12 +114,13 @@ def independence_problems(assessor: User, submission: Submission) -> list[str]:
         problems.append(f"{assessor.name} is not with the assessment organisation chosen")
     related = _related(assessor, apprenticeship)
     if related:
-        rule = _rule_text(
+        rule = _rule_clause(
             doc_for(apprenticeship.standard),
             "no_direct_relationship",
             "no direct relationship with the apprentice",
         )
-        problems.extend(f"{r} (the plan requires {rule})" for r in related)
+        # The rule once, after every way it is broken.
+        problems.append("; ".join(related) + f" ({rule})")
     return problems
 
 
@@ -130,6 +162,9 @@ def assign(actor: User, submission: Submission, assessor: User) -> Assessment:
 
 
 def _ensure_assessor(actor: User, assessment: Assessment) -> None:
+    # Held until commit: a judgement racing the grade's confirmation (or a second tab's) must
+    # see the status the other left, not the one loaded before it committed.
+    db.lock_for_change(assessment)
     if actor.id != assessment.assessor_id:
         raise Forbidden("Only the assigned assessor records judgements.")
     if assessment.status not in JUDGING:
@@ -187,6 +222,16 @@ def record_judgement(
     return judgement
 
 
+def record_judgements(
+    actor: User, assessment: Assessment, judgements: Iterable[tuple[str, bool | None, str]]
+) -> None:
+    """Record several ``(ref, met, comment)`` judgements; only the assigned assessor, while
+    judging, may send them, even an empty list."""
+    _ensure_assessor(actor, assessment)
+    for ref, met, comment in judgements:
+        record_judgement(actor, assessment, ref=ref, met=met, comment=comment)
+
+
 def save_method_record(
     actor: User,
     assessment: Assessment,
@@ -208,8 +253,10 @@ def save_method_record(
         raise ValidationFailed(f"{method_key} is not an assessment method of {doc.key}.") from None
     if held_on > dt.date.today():
         raise ValidationFailed("The date cannot be in the future.", field="held_on")
-    if duration_minutes <= 0:
-        raise ValidationFailed("Give the duration in minutes.", field="duration_minutes")
+    if not 0 < duration_minutes <= 24 * 60:
+        raise ValidationFailed(
+            "Give the duration in minutes (at most a day).", field="duration_minutes"
+        )
     if not (notes or "").strip():
         raise ValidationFailed(
             f"Describe what happened in the {method.title.lower()}.", field="notes"
@@ -326,6 +373,7 @@ def qa_problems(quality_assurer: User, assessment: Assessment) -> list[str]:
 
 def decide_qa(actor: User, assessment: Assessment, *, agrees: bool, reasons: str) -> QADecision:
     """Sample a graded assessment; a disagreement sends it back to the assessor."""
+    db.lock_for_change(assessment)  # two quality assurers at once: the second sees the first
     problems = qa_problems(actor, assessment)
     if problems:
         raise Forbidden("You cannot quality-assure this assessment: " + "; ".join(problems) + ".")

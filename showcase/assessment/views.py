@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -17,7 +19,9 @@ from showcase.accounts.models import Role, User
 from showcase.assessment import services
 from showcase.assessment.models import Assessment, AssessmentStatus
 from showcase.assessment.permissions import can_view_assessment
-from showcase.errors import NotFound
+from showcase.audit.checkpoints import checkpoint_if_due
+from showcase.audit.services import record
+from showcase.errors import NotFound, ShowcaseError
 from showcase.evidence.serving import serve_stored_file
 from showcase.standards.services import doc_for
 from showcase.storage import file_type
@@ -67,17 +71,50 @@ def queue() -> str:
     )
 
 
+@contextmanager
+def refusals_audited(actor: User, submission: Submission, assessor: User) -> Iterator[None]:
+    """Record a refused assignment in the audit chain, then let the refusal go on to its page.
+
+    The refusal rolls back the request's changes, so the entry is written and committed in a
+    transaction of its own: an attempt to assign a conflicted assessor leaves a trace.
+    """
+    ids = {
+        "submission": submission.id,
+        "apprenticeship": submission.apprenticeship_id,
+        "assessor": assessor.id,
+    }
+    try:
+        yield
+    except ShowcaseError as error:
+        db.session.rollback()
+        record(
+            actor,
+            "assessment.assignment_refused",
+            db.session.get(Submission, ids["submission"]),
+            apprenticeship_id=ids["apprenticeship"],
+            assessor_id=ids["assessor"],
+            status=error.status_code,
+            reason=error.message,
+        )
+        db.session.commit()
+        raise
+
+
 @bp.post("/submissions/<int:submission_id>/assign")
 @roles_required(Role.ADMIN)
 def assign(submission_id: int) -> Response:
     submission = db.session.get(Submission, submission_id)
     if submission is None or submission.assessment_organisation_id != current_user.organisation_id:
         raise NotFound("No such showcase in your organisation's queue.")
-    assessor = db.session.get(User, int(request.form.get("assessor_id", "0") or 0))
+    assessor_id = request.form.get("assessor_id", type=int)
+    assessor = db.session.get(User, assessor_id) if assessor_id else None
     if assessor is None:
         flash("Choose an assessor.", "error")
         return redirect(url_for("assessment.queue"))
-    with form_post(f"Assigned to {assessor.name}."):
+    with (
+        form_post(f"Assigned to {assessor.name}."),
+        refusals_audited(current_user, submission, assessor),
+    ):
         services.assign(current_user, submission, assessor)
     return redirect(url_for("assessment.queue"))
 
@@ -198,20 +235,17 @@ def judge(assessment_id: int) -> Response:
     assessment = get_assessment_or_404(current_user, assessment_id)
     doc = doc_for(assessment.submission.apprenticeship.standard)
     method_key = request.form.get("method", "")
-    changed = 0
-    for criterion in doc.criteria(method_key):
-        value = request.form.get(f"met:{criterion.ref}")
-        if value is None:
-            continue
-        met = {"met": True, "not_met": False}.get(value)
-        services.record_judgement(
-            current_user,
-            assessment,
-            ref=criterion.ref,
-            met=met,
-            comment=request.form.get(f"comment:{criterion.ref}", ""),
+    judgements = [
+        (
+            criterion.ref,
+            {"met": True, "not_met": False}.get(request.form[f"met:{criterion.ref}"]),
+            request.form.get(f"comment:{criterion.ref}", ""),
         )
-        changed += 1
+        for criterion in doc.criteria(method_key)
+        if f"met:{criterion.ref}" in request.form
+    ]
+    services.record_judgements(current_user, assessment, judgements)
+    changed = len(judgements)
     db.session.commit()
     flash(f"Judgements saved ({changed} criteria).", "success")
     return redirect(
@@ -225,7 +259,7 @@ def save_record(assessment_id: int, method_key: str) -> Response:
     assessment = get_assessment_or_404(current_user, assessment_id)
     try:
         held_on = dt.date.fromisoformat(request.form.get("held_on", ""))
-        duration = int(request.form.get("duration_minutes", "0") or 0)
+        duration = int(request.form.get("duration_minutes") or 0)
     except ValueError:
         flash("Give the date (YYYY-MM-DD) and the duration in minutes.", "error")
         return redirect(url_for("assessment.workspace", assessment_id=assessment.id))
@@ -254,6 +288,8 @@ def confirm(assessment_id: int) -> Response:
     with form_post():
         services.confirm_grade(current_user, assessment)
         flash(f"Grade confirmed: {assessment.final_grade.replace('_', ' ')}.", "success")
+    # form_post has committed (or rolled back, and then nothing is due).
+    checkpoint_if_due(get_storage())
     return redirect(url_for("assessment.workspace", assessment_id=assessment.id))
 
 
@@ -277,8 +313,16 @@ def assessments_for(user: User) -> list[Assessment]:
     stmt = select(Assessment).join(Submission).order_by(Assessment.assigned_at.desc())
     if user.role is Role.ASSESSOR:
         stmt = stmt.where(Assessment.assessor_id == user.id)
-    elif user.role in (Role.QUALITY_ASSURER, Role.ADMIN) and user.organisation_id:
+    elif user.role is Role.ADMIN and user.organisation_id:
         stmt = stmt.where(Submission.assessment_organisation_id == user.organisation_id)
+    elif user.role is Role.QUALITY_ASSURER and user.organisation_id:
+        # Only decisions they may sample: graded, not their own, not related (the permission).
+        stmt = stmt.where(
+            Submission.assessment_organisation_id == user.organisation_id,
+            Assessment.status != AssessmentStatus.ASSIGNED,
+            Assessment.assessor_id != user.id,
+        )
+        return [a for a in db.session.scalars(stmt) if can_view_assessment(user, a)]
     else:
         return []
     return list(db.session.scalars(stmt))

@@ -7,9 +7,8 @@ import datetime as dt
 from flask import request
 from flask_login import current_user
 from pydantic import BaseModel
-from spectree import Response
 
-from showcase.api import bp, spec
+from showcase.api import bp, responses, spec
 from showcase.coverage import services
 from showcase.coverage.views import parse_as_of
 from showcase.portfolios.loaders import get_apprenticeship_or_404
@@ -96,7 +95,7 @@ def serialise_report(apprenticeship_id: int, report: coverage.Report) -> Coverag
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/coverage")
-@spec.validate(query=CoverageQuery, resp=Response(HTTP_200=CoverageOut), tags=["coverage"])
+@spec.validate(query=CoverageQuery, resp=responses(HTTP_200=CoverageOut), tags=["coverage"])
 def get_coverage(apprenticeship_id: int) -> CoverageOut:
     """Coverage per unit, module, method and overall, as of a date (default today)."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
@@ -130,7 +129,7 @@ class DashboardOut(BaseModel):
 
 
 @bp.get("/dashboard")
-@spec.validate(resp=Response(HTTP_200=DashboardOut), tags=["coverage"])
+@spec.validate(resp=responses(403, HTTP_200=DashboardOut), tags=["coverage"])
 def get_dashboard() -> DashboardOut:
     """The caller's cohort: coverage, gaps by module, reviews due and time to gateway."""
     items = []

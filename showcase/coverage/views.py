@@ -189,9 +189,15 @@ CSV_HEADER = [
 ]
 
 
+#: First characters that make a spreadsheet read a cell as a formula or split it: = + - @ start
+#: formulas (CSV injection), tab and carriage return hide them, ; and | are field separators
+#: in some spreadsheets' CSV import.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", ";", "|")
+
+
 def _cell(value: object) -> object:
-    # A name starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    # Prefixed with a quote, the spreadsheet shows the text as typed.
+    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
         return "'" + value
     return value
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from spectree import Response
 
 from showcase import db
-from showcase.api import bp, spec
+from showcase.api import bp, responses, spec, text
 from showcase.errors import FileTooLarge
 from showcase.evidence import resumable, services
 from showcase.evidence.loaders import (
@@ -23,7 +23,9 @@ from showcase.evidence.loaders import (
 from showcase.evidence.models import Evidence, EvidenceKind, EvidenceTag, TagStatus
 from showcase.evidence.serving import serve_stored_file
 from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.standards.models import StandardReference
 from showcase.storage import format_size
+from showcase.storage.ingest import RequestBody
 from showcase.storage_ext import get_storage
 
 bp.register_error_handler(resumable.OffsetMismatch, resumable.offset_mismatch_response)
@@ -68,40 +70,75 @@ class EvidenceList(BaseModel):
     items: list[EvidenceOut]
 
 
+#: A unit's or criterion's ref, as long as the column that holds it allows.
+Ref = text(StandardReference.ref)
+Justification = text(5000)
+
+
 class EvidenceQuery(BaseModel):
-    ref: str | None = None
+    ref: Ref | None = None
     kind: EvidenceKind | None = None
     since: dt.date | None = None
     until: dt.date | None = None
-    q: str | None = Field(default=None, max_length=200)
+    q: text(200) | None = None
     status: TagStatus | None = None
 
 
 class EvidenceIn(BaseModel):
     """Only the fields given change."""
 
-    title: str | None = Field(default=None, max_length=200)
+    title: text(Evidence.title) | None = None
     kind: EvidenceKind | None = None
     activity_date: dt.date | None = None
-    description: str | None = Field(default=None, max_length=20000)
-    witness_name: str | None = Field(default=None, max_length=200)
-    witness_role: str | None = Field(default=None, max_length=200)
-    witness_relationship: str | None = Field(default=None, max_length=200)
-    witness_contact: str | None = Field(default=None, max_length=200)
+    description: text(20000) | None = None
+    witness_name: text(Evidence.witness_name) | None = None
+    witness_role: text(Evidence.witness_role) | None = None
+    witness_relationship: text(Evidence.witness_relationship) | None = None
+    witness_contact: text(Evidence.witness_contact) | None = None
 
 
 class TagIn(BaseModel):
-    ref: str = Field(max_length=40)
-    justification: str = Field(max_length=5000)
+    ref: Ref
+    justification: Justification
 
 
 class TagEditIn(BaseModel):
-    justification: str = Field(max_length=5000)
+    justification: Justification
 
 
 class ReviewIn(BaseModel):
     accept: bool
-    comment: str = Field(default="", max_length=5000)
+    comment: Justification = ""
+
+
+REPR_DIGEST = (
+    "Optional, RFC 9530: the SHA-256 of the whole file, as 'sha-256=:<base64 of the 32-byte "
+    "digest>:'. The file that arrives must have it, or nothing is stored and the answer is 422 "
+    "digest_mismatch. A header without a sha-256 member, or malformed, answers 400."
+)
+
+
+class UploadHeaders(BaseModel):
+    """Headers of a single-request upload (the body is the raw file)."""
+
+    x_filename: str | None = Field(
+        default=None,
+        alias="X-Filename",
+        max_length=1000,
+        description="The file's name, URL-encoded; only its extension is checked.",
+    )
+    repr_digest: str | None = Field(default=None, alias="Repr-Digest", description=REPR_DIGEST)
+
+
+class UploadCreateHeaders(BaseModel):
+    """Headers of the request that starts a resumable upload."""
+
+    repr_digest: str | None = Field(
+        default=None,
+        alias="Repr-Digest",
+        description=REPR_DIGEST.replace("the whole file", "the whole file the parts will make up")
+        + " It is checked once the last part has arrived.",
+    )
 
 
 class UploadIn(BaseModel):
@@ -160,7 +197,7 @@ def serialise(item: Evidence) -> EvidenceOut:
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/evidence")
-@spec.validate(query=EvidenceQuery, resp=Response(HTTP_200=EvidenceList), tags=["evidence"])
+@spec.validate(query=EvidenceQuery, resp=responses(HTTP_200=EvidenceList), tags=["evidence"])
 def list_evidence(apprenticeship_id: int) -> EvidenceList:
     """Live evidence of an apprenticeship, newest activity first, with optional filters."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
@@ -179,9 +216,14 @@ def list_evidence(apprenticeship_id: int) -> EvidenceList:
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/evidence")
-@spec.validate(resp=Response(HTTP_201=EvidenceOut), tags=["evidence"])
+@spec.validate(headers=UploadHeaders, resp=Response(HTTP_201=EvidenceOut), tags=["evidence"])
 def upload_evidence(apprenticeship_id: int) -> tuple[EvidenceOut, int]:
-    """Upload one file as the raw request body, its name in ``X-Filename`` (URL-encoded)."""
+    """Upload one file as the raw request body, its name in ``X-Filename`` (URL-encoded).
+
+    Send ``Content-Length``: a body that ends before it (the connection dropped) is refused
+    with 400 ``incomplete_body`` and nothing is stored. ``Repr-Digest`` lets the client prove
+    the file arrived intact.
+    """
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
     if request.content_length is not None and request.content_length > max_bytes:
@@ -192,7 +234,7 @@ def upload_evidence(apprenticeship_id: int) -> tuple[EvidenceOut, int]:
             current_user,
             apprenticeship,
             storage=storage,
-            stream=request.stream,
+            stream=RequestBody.of(request),
             filename=unquote(request.headers.get("X-Filename", "")),
             max_bytes=max_bytes,
             written=written,
@@ -202,14 +244,14 @@ def upload_evidence(apprenticeship_id: int) -> tuple[EvidenceOut, int]:
 
 
 @bp.get("/evidence/<int:evidence_id>")
-@spec.validate(resp=Response(HTTP_200=EvidenceOut), tags=["evidence"])
+@spec.validate(resp=responses(HTTP_200=EvidenceOut), tags=["evidence"])
 def get_evidence(evidence_id: int) -> EvidenceOut:
     """One evidence item with its file's details and live tags."""
     return serialise(get_evidence_or_404(current_user, evidence_id))
 
 
 @bp.patch("/evidence/<int:evidence_id>")
-@spec.validate(json=EvidenceIn, resp=Response(HTTP_200=EvidenceOut), tags=["evidence"])
+@spec.validate(json=EvidenceIn, resp=responses(403, 409, HTTP_200=EvidenceOut), tags=["evidence"])
 def update_evidence(evidence_id: int) -> EvidenceOut:
     """Change what the apprentice says about an item (only the fields given)."""
     item = get_evidence_or_404(current_user, evidence_id)
@@ -220,7 +262,7 @@ def update_evidence(evidence_id: int) -> EvidenceOut:
 
 
 @bp.delete("/evidence/<int:evidence_id>")
-@spec.validate(resp=Response("HTTP_204"), tags=["evidence"])
+@spec.validate(resp=responses(403, 409, HTTP_204=None), tags=["evidence"])
 def delete_evidence(evidence_id: int) -> FlaskResponse:
     """Delete an item (recorded, not erased)."""
     item = get_evidence_or_404(current_user, evidence_id)
@@ -230,7 +272,8 @@ def delete_evidence(evidence_id: int) -> FlaskResponse:
 
 
 # Not wrapped in spec.validate: spectree reads every response body to validate it, which
-# would load the whole file into memory (and fails on a streamed body); so not in OpenAPI.
+# would load the whole file into memory (and fails on a streamed body). Its OpenAPI entry is
+# written by hand in showcase.api.FILE_OPERATION.
 @bp.get("/evidence/<int:evidence_id>/file")
 def evidence_file(evidence_id: int) -> FlaskResponse:
     """The file: streamed with Range support, or a 302 to a short-lived presigned URL."""
@@ -242,7 +285,7 @@ def evidence_file(evidence_id: int) -> FlaskResponse:
 
 
 @bp.post("/evidence/<int:evidence_id>/tags")
-@spec.validate(json=TagIn, resp=Response(HTTP_201=TagOut), tags=["evidence"])
+@spec.validate(json=TagIn, resp=responses(403, 409, HTTP_201=TagOut), tags=["evidence"])
 def add_tag(evidence_id: int) -> tuple[TagOut, int]:
     """Tag an item to a unit of the apprentice's standard, saying how it shows it."""
     item = get_evidence_or_404(current_user, evidence_id)
@@ -253,7 +296,7 @@ def add_tag(evidence_id: int) -> tuple[TagOut, int]:
 
 
 @bp.patch("/tags/<int:tag_id>")
-@spec.validate(json=TagEditIn, resp=Response(HTTP_200=TagOut), tags=["evidence"])
+@spec.validate(json=TagEditIn, resp=responses(403, 409, HTTP_200=TagOut), tags=["evidence"])
 def edit_tag(tag_id: int) -> TagOut:
     """Reword a tag's justification; it goes back to the tutor."""
     tag = get_tag_or_404(current_user, tag_id)
@@ -264,7 +307,7 @@ def edit_tag(tag_id: int) -> TagOut:
 
 
 @bp.delete("/tags/<int:tag_id>")
-@spec.validate(resp=Response("HTTP_204"), tags=["evidence"])
+@spec.validate(resp=responses(403, 409, HTTP_204=None), tags=["evidence"])
 def remove_tag(tag_id: int) -> FlaskResponse:
     """Remove a tag (its history stays)."""
     tag = get_tag_or_404(current_user, tag_id)
@@ -274,7 +317,7 @@ def remove_tag(tag_id: int) -> FlaskResponse:
 
 
 @bp.post("/tags/<int:tag_id>/review")
-@spec.validate(json=ReviewIn, resp=Response(HTTP_200=TagOut), tags=["evidence"])
+@spec.validate(json=ReviewIn, resp=responses(403, 409, HTTP_200=TagOut), tags=["evidence"])
 def review_tag(tag_id: int) -> TagOut:
     """The tutor accepts a tag, or sends it back with a comment."""
     tag = get_tag_or_404(current_user, tag_id)
@@ -288,9 +331,11 @@ def review_tag(tag_id: int) -> TagOut:
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/uploads")
-@spec.validate(json=UploadIn, resp=Response(HTTP_201=UploadOut), tags=["evidence"])
+@spec.validate(
+    json=UploadIn, headers=UploadCreateHeaders, resp=Response(HTTP_201=UploadOut), tags=["evidence"]
+)
 def create_upload(apprenticeship_id: int) -> FlaskResponse:
-    """Start a resumable upload of a file of ``size`` bytes."""
+    """Start a resumable upload of a file of ``size`` bytes (optionally with its digest)."""
     return resumable.handle_create(
         current_user, apprenticeship_id, request.get_json(silent=True), "api.upload_status"
     )
@@ -306,5 +351,9 @@ def upload_status(upload_id: str) -> FlaskResponse:
 @bp.patch("/uploads/<upload_id>")
 @spec.validate(resp=Response(HTTP_200=UploadOut, HTTP_201=UploadOut), tags=["evidence"])
 def append_upload(upload_id: str) -> FlaskResponse:
-    """Send the part starting at ``Upload-Offset``; the last part finishes the upload (201)."""
+    """Send the part starting at ``Upload-Offset``; the last part finishes the upload (201).
+
+    A part that ends before its length (the connection dropped) answers 400 ``incomplete_body``
+    and is not kept: ask for the offset and send it again.
+    """
     return resumable.handle_append(current_user, upload_id, "api.upload_status")

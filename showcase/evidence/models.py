@@ -160,6 +160,9 @@ class UploadSession(Base):
     #: Parts received so far as [part_number, etag, size] lists, to complete the upload.
     parts: Mapped[list] = mapped_column(JSON, default=list)
     bytes_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Hex SHA-256 of the whole file as the client declared it at creation (``Repr-Digest``);
+    #: the assembled file must match it. None when the client declared none.
+    sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     completed_at: Mapped[dt.datetime | None]

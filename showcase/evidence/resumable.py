@@ -5,15 +5,19 @@ request, and after a dropped connection asks the server how far it got and carri
 there. The protocol (pages under the session cookie + ``X-CSRFToken``; the same under /api/v1
 with a bearer token):
 
-- ``POST /apprenticeships/<id>/uploads`` {filename, size} → 201 {id, offset, part_size, url}
+- ``POST /apprenticeships/<id>/uploads`` {filename, size} → 201 {id, offset, part_size, url};
+  an optional ``Repr-Digest: sha-256=:…:`` header on this request declares the SHA-256 of the
+  whole file to come (as in the IETF resumable-uploads draft), checked after the last part.
 - ``HEAD``/``GET /uploads/<id>`` → the offset (``Upload-Offset`` header and JSON)
 - ``PATCH /uploads/<id>`` with ``Upload-Offset`` and exactly ``part_size`` bytes (fewer for the
   last part) → the new offset; a wrong offset answers 409 with the offset the server expects.
+  A part whose body ends before its length (the client went away) answers 400
+  ``incomplete_body`` and is not kept: the offset stays where it was.
 
 After the last part the server completes the multipart upload and checks the assembled object
-exactly as ``ingest()`` checks a single-request upload (size, SHA-256, sniffed type, extension);
-then the StoredFile and Evidence rows are added in the same commit, or the object is deleted
-and the refusal (413/415) is the answer to that last PATCH.
+exactly as ``ingest()`` checks a single-request upload (size, declared SHA-256, sniffed type,
+extension); then the StoredFile and Evidence rows are added in the same commit, or the object is
+deleted and the refusal (413/415/422) is the answer to that last PATCH.
 
 Written by hand because tus servers for Python (tuspy is a client; tusd is Go) don't sit on
 our Storage protocol, and the subset needed here is small.
@@ -31,6 +35,7 @@ from sqlalchemy import select, update
 
 from showcase import db
 from showcase.accounts.models import User
+from showcase.audit.services import record
 from showcase.errors import (
     Conflict,
     FileTooLarge,
@@ -54,7 +59,8 @@ from showcase.storage import (
     too_large,
 )
 from showcase.storage.assemble import inspect_stored
-from showcase.storage.base import MAX_PART_NUMBER, read_chunk
+from showcase.storage.base import MAX_PART_NUMBER, ReadableStream, read_chunk
+from showcase.storage.ingest import RequestBody, check_digest, repr_digest
 from showcase.storage_ext import get_storage
 
 bp = Blueprint("uploads", __name__)
@@ -113,8 +119,12 @@ def start_upload(
     size: int,
     max_bytes: int,
     part_size: int,
+    sha256: str | None = None,
 ) -> UploadSession:
-    """Begin a multipart upload in storage and record the session."""
+    """Begin a multipart upload in storage and record the session (and an audit entry).
+
+    ``sha256`` (hex) is the digest the client declared for the whole file, if it did.
+    """
     if not can_add_evidence(actor, apprenticeship):
         raise Forbidden("Only the apprentice can add evidence to their portfolio.")
     name = display_name(filename or "")
@@ -138,9 +148,21 @@ def start_upload(
         storage_upload_id=storage.begin_multipart(key),
         parts=[],
         bytes_received=0,
+        sha256=sha256,
     )
     db.session.add(upload)
     db.session.flush()
+    # The session's id is a string; the entry's object is the portfolio the file is going to.
+    record(
+        actor,
+        "upload.started",
+        apprenticeship,
+        apprenticeship_id=apprenticeship.id,
+        upload_id=upload.id,
+        filename=name,
+        size=size,
+        sha256=sha256,
+    )
     return upload
 
 
@@ -159,9 +181,14 @@ def get_upload_or_404(user: User, upload_id: str) -> UploadSession:
 
 
 class _ExactReader:
-    """Reads exactly ``length`` bytes from the request body; more is 413, fewer is 422."""
+    """Reads exactly ``length`` bytes from the request body; more is 413, fewer is 400.
 
-    def __init__(self, stream: Any, length: int, max_bytes: int) -> None:
+    Fewer: the body ended before the part's declared size, which (with a Content-Length that
+    matched it) can only mean the client went away; without one (chunked), it sent too little.
+    Either way the part is not kept.
+    """
+
+    def __init__(self, stream: RequestBody, length: int, max_bytes: int) -> None:
         self.stream = stream
         self.remaining = length
         self.max_bytes = max_bytes
@@ -170,6 +197,8 @@ class _ExactReader:
         # Ask for one byte past the part so an oversize part is noticed without reading on.
         want = self.remaining + 1 if size < 0 else min(size, self.remaining + 1)
         chunk = read_chunk(self.stream, want) if want else b""
+        if not chunk and want and self.remaining:
+            raise self.stream.incomplete()
         if len(chunk) > self.remaining:
             raise FileTooLarge(
                 "This part is longer than the upload allows; the file may have changed on your "
@@ -185,7 +214,7 @@ def receive_part(
     *,
     storage: Storage,
     offset: int | None,
-    stream: Any,
+    stream: ReadableStream,
     content_length: int | None,
     max_bytes: int,
 ) -> UploadSession:
@@ -213,7 +242,7 @@ def receive_part(
         upload.storage_upload_id,
         upload.storage_key,
         number,
-        _ExactReader(stream, length, max_bytes),
+        _ExactReader(RequestBody(stream, length=content_length), length, max_bytes),
     )
     if part.size != length:
         # The connection ended early; the short part is replaced when the client retries.
@@ -253,6 +282,7 @@ def finish_upload(
             "Upload it again.",
             field="file",
         )
+    check_digest(ingested.sha256, bytes.fromhex(upload.sha256) if upload.sha256 else None)
     item = services.add_evidence(
         actor,
         upload.apprenticeship,
@@ -324,6 +354,7 @@ def handle_create(actor: User, apprenticeship_id: int, payload: Any, endpoint: s
     size = payload.get("size")
     if isinstance(size, bool) or not isinstance(size, int):
         raise ValidationFailed("Give the file's size in bytes as a whole number.", field="size")
+    declared = repr_digest(", ".join(request.headers.getlist("Repr-Digest")) or None)
     storage = get_storage()
     config = current_app.config
     upload = start_upload(
@@ -334,6 +365,7 @@ def handle_create(actor: User, apprenticeship_id: int, payload: Any, endpoint: s
         size=size,
         max_bytes=config["MAX_UPLOAD_BYTES"],
         part_size=config["RESUMABLE_PART_BYTES"],
+        sha256=declared.hex() if declared is not None else None,
     )
     try:
         db.session.commit()

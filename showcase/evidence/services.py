@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from showcase import db
 from showcase.accounts.models import User
 from showcase.audit.services import record
-from showcase.errors import Forbidden, NotFound, SubmissionLocked, ValidationFailed
+from showcase.errors import Conflict, Forbidden, NotFound, SubmissionLocked, ValidationFailed
 from showcase.evidence.models import (
     Evidence,
     EvidenceKind,
@@ -36,7 +36,10 @@ from showcase.evidence.permissions import (
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.models import ReferenceKind, StandardReference
 from showcase.storage import Storage
+from showcase.storage.assemble import scan_stored
 from showcase.storage.ingest import IngestedFile, ingest
+from showcase.storage.scan import Scanner
+from showcase.storage_ext import get_scanner
 
 #: The kind an upload gets until the apprentice says otherwise, by sniffed category.
 DEFAULT_KIND = {
@@ -66,11 +69,13 @@ def blobs_removed_on_failure(storage: Storage) -> Iterator[list[str]]:
         raise
 
 
-def ensure_not_locked(evidence: Evidence) -> None:
+def ensure_not_locked(evidence: Evidence, *also: EvidenceTag) -> None:
     """Refuse changes to locked evidence. Every change passes here first, so this is where it
     takes the item's row lock (held to commit) and re-reads it: a gateway lock or signed review
-    committed meanwhile is seen, and one that starts later waits for this change."""
-    db.lock_for_change(evidence)
+    committed meanwhile is seen, and one that starts later waits for this change. ``also``: the
+    item's tags the caller goes on to check, locked and re-read with it (a tag loaded before
+    the lock may have been removed, restored or reviewed since)."""
+    db.lock_for_change(evidence, *also)
     if evidence.is_locked:
         raise SubmissionLocked(
             "This evidence is locked — it is part of a submitted showcase or a signed progress "
@@ -78,8 +83,8 @@ def ensure_not_locked(evidence: Evidence) -> None:
         )
 
 
-def _ensure_editable(actor: User, evidence: Evidence) -> None:
-    ensure_not_locked(evidence)
+def _ensure_editable(actor: User, evidence: Evidence, *also: EvidenceTag) -> None:
+    ensure_not_locked(evidence, *also)
     if evidence.deleted_at is not None:
         raise NotFound("This evidence has been deleted.")
     if not can_edit_evidence(actor, evidence):
@@ -133,10 +138,13 @@ def add_evidence(
     details: EvidenceDetails | None = None,
     written: list[str] | None = None,
     ingested: IngestedFile | None = None,
+    scanner: Scanner | None = None,
 ) -> Evidence:
     """Store an upload (if any) and add an evidence item describing it.
 
     ``ingested`` describes a file already stored and checked (a finished resumable upload).
+    Every file is virus-scanned (``scanner``, by default the app's) before any row is added:
+    an upload before it is stored, an ``ingested`` file where it lies.
     """
     if not can_add_evidence(actor, apprenticeship):
         raise Forbidden("Only the apprentice can add evidence to their portfolio.")
@@ -145,10 +153,17 @@ def add_evidence(
     if stream is not None:
         key = new_key()
         ingested = ingest(
-            stream, filename=filename or "upload", storage=storage, key=key, max_bytes=max_bytes
+            stream,
+            filename=filename or "upload",
+            storage=storage,
+            key=key,
+            max_bytes=max_bytes,
+            scanner=get_scanner() if scanner is None else scanner,
         )
         if written is not None:
             written.append(key)
+    elif ingested is not None:
+        scan_stored(storage, ingested.key, get_scanner() if scanner is None else scanner)
     if ingested is not None:
         stored = _stored_file(actor, ingested)
         if details.title is None:
@@ -258,10 +273,12 @@ def tag_evidence(actor: User, evidence: Evidence, *, ref: str, justification: st
             field="justification",
         )
     reference = _unit(evidence.apprenticeship, ref)
+    # Read under the item's lock, and overwrite a copy loaded before it (the page loads every
+    # tag of the item): whether it is live decides between "already tagged" and a restore.
     tag = db.session.scalar(
-        select(EvidenceTag).where(
-            EvidenceTag.evidence_id == evidence.id, EvidenceTag.reference_id == reference.id
-        )
+        select(EvidenceTag)
+        .where(EvidenceTag.evidence_id == evidence.id, EvidenceTag.reference_id == reference.id)
+        .execution_options(populate_existing=True)
     )
     if tag is not None and tag.removed_at is None:
         raise ValidationFailed(f"This evidence is already tagged to {ref}.", field="reference")
@@ -280,9 +297,19 @@ def tag_evidence(actor: User, evidence: Evidence, *, ref: str, justification: st
     return tag
 
 
+def _ensure_live(tag: EvidenceTag) -> None:
+    # Called after ensure_not_locked(evidence, tag) re-read the tag under the item's lock.
+    if tag.removed_at is not None:
+        raise Conflict(
+            f"This tag to {tag.reference.ref} has been removed, so it can no longer be edited "
+            "or reviewed. Reload the evidence to see its current tags."
+        )
+
+
 def edit_tag(actor: User, tag: EvidenceTag, *, justification: str) -> EvidenceTag:
     """Reword the justification; the tag goes back to the tutor."""
-    _ensure_editable(actor, tag.evidence)
+    _ensure_editable(actor, tag.evidence, tag)
+    _ensure_live(tag)
     justification = (justification or "").strip()
     if len(justification) < 10:
         raise ValidationFailed(
@@ -297,7 +324,8 @@ def edit_tag(actor: User, tag: EvidenceTag, *, justification: str) -> EvidenceTa
 
 
 def remove_tag(actor: User, tag: EvidenceTag) -> None:
-    _ensure_editable(actor, tag.evidence)
+    """Withdraw the tag (its row and history stay); removing a removed tag changes nothing."""
+    _ensure_editable(actor, tag.evidence, tag)
     if tag.removed_at is None:
         tag.removed_at = db.utcnow()
         _event(tag, actor, "removed")
@@ -306,7 +334,8 @@ def remove_tag(actor: User, tag: EvidenceTag) -> None:
 
 def review_tag(actor: User, tag: EvidenceTag, *, accept: bool, comment: str = "") -> EvidenceTag:
     """The tutor accepts a tag, or sends it back with a comment saying what is missing."""
-    ensure_not_locked(tag.evidence)
+    ensure_not_locked(tag.evidence, tag)
+    _ensure_live(tag)
     if not can_review_tag(actor, tag):
         raise Forbidden("Only the apprentice's tutor reviews their tags.")
     comment = (comment or "").strip()

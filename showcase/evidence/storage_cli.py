@@ -5,21 +5,27 @@ blob that no row names; this finds such orphans. The other way round — a row w
 gone — means data loss, which only a person can judge: it is reported, never "fixed".
 It lives in the evidence domain because it must read StoredFile; the storage package imports
 no domain.
+
+Temp files in the staging folder belong to uploads under way, or to workers that died mid-upload
+(a kill -9 runs no cleanup). Both are reported at once; only those untouched for an hour are
+removed, since a live upload keeps writing to its file. When storage can't be reached the command
+says so in one line and exits with status 2, so monitoring can tell "down" from "data missing" (1).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from showcase import db
+from showcase.errors import ShowcaseError, StorageUnavailable
 from showcase.evidence.models import StoredFile, UploadSession
 from showcase.evidence.resumable import abandoned_uploads, discard_upload
 from showcase.storage import LocalStorage, S3Storage, Storage
@@ -41,24 +47,44 @@ def _modified_at(storage: Storage, key: str) -> dt.datetime | None:
         except OSError:
             return None
     if isinstance(storage, S3Storage):
-        head = storage.client.head_object(Bucket=storage.bucket, Key=storage.prefix + key)
+        try:
+            head = storage.client.head_object(Bucket=storage.bucket, Key=storage.prefix + key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None  # deleted while we looked
+            raise StorageUnavailable(f"File storage refused to describe {key}: {exc}.") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"File storage is unreachable: {exc}.") from exc
         return head["LastModified"]
     return None
 
 
-def _stale_staging(storage: Storage, cutoff: float) -> Iterator[Path]:
-    for path in storage.staging_dir().iterdir():
+def _staging_files(storage: Storage, cutoff: float) -> tuple[list[Path], list[Path]]:
+    """Temp files in staging: (untouched since ``cutoff``, younger ones)."""
+    stale: list[Path] = []
+    young: list[Path] = []
+    for path in sorted(storage.staging_dir().iterdir()):
         try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                yield path
+            if path.is_file():
+                (stale if path.stat().st_mtime < cutoff else young).append(path)
         except FileNotFoundError:
             continue  # finished and removed while we looked
+    return stale, young
 
 
 @storage_cli.command("reconcile")
 @click.option("--fix", is_flag=True, help="Delete orphaned blobs and stale temp files.")
 def reconcile(fix: bool) -> None:
-    """Report blobs without a row, rows without a blob, and stale temp files."""
+    """Report blobs without a row, rows without a blob, and temp files left in staging."""
+    try:
+        _reconcile(fix)
+    except ShowcaseError as error:
+        # Storage down (or refusing us): one line, no traceback; 2 is not 1 ("data missing").
+        click.echo(f"storage reconcile: {error.message}", err=True)
+        raise SystemExit(2) from None
+
+
+def _reconcile(fix: bool) -> None:
     storage = get_storage()
     now = db.utcnow()
     # One pass over each side; a set of keys is small next to the files it names.
@@ -78,7 +104,7 @@ def reconcile(fix: bool) -> None:
             continue
         orphans.append(key)
     missing = sorted(rows - stored)
-    stale = list(_stale_staging(storage, time.time() - GRACE.total_seconds()))
+    stale, in_progress = _staging_files(storage, time.time() - GRACE.total_seconds())
 
     for key in sorted(orphans):
         click.echo(f"orphan blob (no row): {key}")
@@ -90,10 +116,14 @@ def reconcile(fix: bool) -> None:
         click.echo(f"stale temp file: {path}")
         if fix:
             path.unlink(missing_ok=True)
+    for path in in_progress:
+        # A live upload, or one whose worker was killed; --fix waits until it is an hour old.
+        click.echo(f"temp file in progress or abandoned: {path}")
     action = "deleted" if fix else "found"
     click.echo(
         f"{len(orphans)} orphan blob(s) {action}, {len(missing)} row(s) with a missing blob, "
         f"{len(stale)} stale temp file(s) {'removed' if fix else 'found'}"
+        + (f", {len(in_progress)} temp file(s) in progress or abandoned" if in_progress else "")
         + (f"; {young} blob(s) without a row skipped as under an hour old" if young else "")
         + "."
     )

@@ -44,6 +44,7 @@ from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.services import doc_for
 from showcase.storage import ACCEPTED, file_type, format_size
+from showcase.storage.ingest import RequestBody
 from showcase.storage_ext import get_storage
 from showcase.web import flash_form_errors, form_post
 
@@ -150,7 +151,7 @@ def upload(apprenticeship_id: int) -> Response:
             current_user,
             apprenticeship,
             storage=storage,
-            stream=request.stream,
+            stream=RequestBody.of(request),
             filename=filename,
             max_bytes=max_bytes,
             written=written,

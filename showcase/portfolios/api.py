@@ -7,15 +7,14 @@ import datetime as dt
 from flask import request
 from flask_login import current_user
 from pydantic import BaseModel
-from spectree import Response
+from sqlalchemy import select
 
 from showcase import db
 from showcase.accounts.models import User
-from showcase.api import bp, spec
-from showcase.errors import ValidationFailed
+from showcase.api import Id, bp, column_length, responses, spec, text
 from showcase.portfolios import services
 from showcase.portfolios.loaders import get_apprenticeship_or_404
-from showcase.portfolios.models import Apprenticeship
+from showcase.portfolios.models import Apprenticeship, ApprenticeshipParty, PartyRole
 from showcase.standards.models import Standard
 
 
@@ -41,12 +40,16 @@ class ApprenticeshipList(BaseModel):
     items: list[ApprenticeshipOut]
 
 
+#: A standard's key, "CODE/VERSION".
+StandardKey = text(column_length(Standard.code) + 1 + column_length(Standard.version))
+
+
 class ApprenticeshipIn(BaseModel):
-    apprentice_id: int
-    standard: str  # "CODE/VERSION", e.g. "ST0072/AP02"
+    apprentice_id: Id
+    standard: StandardKey  # e.g. "ST0072/AP02"
     start_date: dt.date
-    line_manager_id: int
-    tutor_id: int
+    line_manager_id: Id
+    tutor_id: Id
 
 
 def serialise(item: Apprenticeship) -> ApprenticeshipOut:
@@ -65,7 +68,7 @@ def serialise(item: Apprenticeship) -> ApprenticeshipOut:
 
 
 @bp.get("/apprenticeships")
-@spec.validate(resp=Response(HTTP_200=ApprenticeshipList), tags=["apprenticeships"])
+@spec.validate(resp=responses(HTTP_200=ApprenticeshipList), tags=["apprenticeships"])
 def list_apprenticeships() -> ApprenticeshipList:
     """Every apprenticeship the caller is party to."""
     return ApprenticeshipList(
@@ -74,37 +77,81 @@ def list_apprenticeships() -> ApprenticeshipList:
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>")
-@spec.validate(resp=Response(HTTP_200=ApprenticeshipOut), tags=["apprenticeships"])
+@spec.validate(resp=responses(HTTP_200=ApprenticeshipOut), tags=["apprenticeships"])
 def get_apprenticeship(apprenticeship_id: int) -> ApprenticeshipOut:
     """One apprenticeship; 404 unless the caller is party to it."""
     return serialise(get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True))
 
 
-def _user(user_id: int, field: str) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise ValidationFailed(f"No user with id {user_id}.", field=field)
-    return user
-
-
 @bp.post("/apprenticeships")
 @spec.validate(
-    json=ApprenticeshipIn, resp=Response(HTTP_201=ApprenticeshipOut), tags=["apprenticeships"]
+    json=ApprenticeshipIn,
+    resp=responses(403, HTTP_201=ApprenticeshipOut),
+    tags=["apprenticeships"],
 )
 def create_apprenticeship() -> tuple[ApprenticeshipOut, int]:
     """Enrol an apprentice (administrators of the employer or provider)."""
     json: ApprenticeshipIn = request.context.json  # type: ignore[attr-defined]
     code, _, version = json.standard.partition("/")
-    standard = db.session.query(Standard).filter_by(code=code, version=version).one_or_none()
-    if standard is None:
-        raise ValidationFailed(f"No standard {json.standard!r} is imported.", field="standard")
+    # The service refuses a caller who may not enrol before it looks at any of the people.
     item = services.create_apprenticeship(
         current_user,
-        apprentice=_user(json.apprentice_id, "apprentice_id"),
-        standard=standard,
+        apprentice=db.session.get(User, json.apprentice_id),
+        standard=db.session.scalar(
+            select(Standard).where(Standard.code == code, Standard.version == version)
+        ),
         start_date=json.start_date,
-        line_manager=_user(json.line_manager_id, "line_manager_id"),
-        tutor=_user(json.tutor_id, "tutor_id"),
+        line_manager=db.session.get(User, json.line_manager_id),
+        tutor=db.session.get(User, json.tutor_id),
     )
     db.session.commit()
     return serialise(item), 201
+
+
+class PartyOut(BaseModel):
+    #: None for a party recorded before the history was kept (enrolled outside the services).
+    id: int | None
+    role: PartyRole
+    person: PersonOut
+    started_at: dt.datetime
+    #: None while the person still holds the role.
+    ended_at: dt.datetime | None
+
+
+class PartyList(BaseModel):
+    items: list[PartyOut]
+
+
+class PartyIn(BaseModel):
+    role: PartyRole
+    user_id: Id
+
+
+def serialise_party(row: ApprenticeshipParty) -> PartyOut:
+    return PartyOut(
+        id=row.id,
+        role=row.role,
+        person=PersonOut(id=row.user.id, name=row.user.name),
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>/parties")
+@spec.validate(resp=responses(HTTP_200=PartyList), tags=["apprenticeships"])
+def list_parties(apprenticeship_id: int) -> PartyList:
+    """Every tutor and line manager the apprenticeship has had, from when to when."""
+    item = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    return PartyList(items=[serialise_party(r) for r in services.party_history(item)])
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/parties")
+@spec.validate(json=PartyIn, resp=responses(403, HTTP_201=PartyOut), tags=["apprenticeships"])
+def change_party(apprenticeship_id: int) -> tuple[PartyOut, int]:
+    """Hand the tutor role (the provider's admins) or the line manager role (the employer's
+    admins) to someone else; the previous holder's period ends now."""
+    body: PartyIn = request.context.json  # type: ignore[attr-defined]
+    item = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    row = services.change_party(current_user, item, body.role, db.session.get(User, body.user_id))
+    db.session.commit()
+    return serialise_party(row), 201

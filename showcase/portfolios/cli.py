@@ -12,6 +12,7 @@ from showcase import db
 from showcase.accounts.models import User
 from showcase.accounts.services import normalise_email
 from showcase.portfolios import services
+from showcase.portfolios.models import Apprenticeship, PartyRole
 from showcase.standards.models import Standard
 
 apprenticeships_cli = AppGroup("apprenticeships", help="Enrolments.")
@@ -50,3 +51,34 @@ def create(
     )
     db.session.commit()
     click.echo(f"Apprenticeship {item.id}: {item.apprentice.name} on {std.key}")
+
+
+def _apprenticeship(apprenticeship_id: int) -> Apprenticeship:
+    item = db.session.get(Apprenticeship, apprenticeship_id)
+    if item is None:
+        raise click.BadParameter(f"No apprenticeship {apprenticeship_id}.")
+    return item
+
+
+@apprenticeships_cli.command("change")
+@click.argument("apprenticeship_id", type=int)
+@click.option("--tutor", help="New tutor's email (of the same training provider).")
+@click.option("--line-manager", help="New line manager's email (of the same employer).")
+def change(apprenticeship_id: int, tutor: str | None, line_manager: str | None) -> None:
+    """Hand the tutor or line manager role to someone else (kept in the history, audited)."""
+    if not tutor and not line_manager:
+        raise click.UsageError("Give --tutor, --line-manager or both.")
+    item = _apprenticeship(apprenticeship_id)
+    for role, email in ((PartyRole.TUTOR, tutor), (PartyRole.LINE_MANAGER, line_manager)):
+        if email:
+            row = services.change_party(None, item, role, _user(email))
+            click.echo(f"{row.user.name} is now the {role.label} ({row.period}).")
+    db.session.commit()
+
+
+@apprenticeships_cli.command("parties")
+@click.argument("apprenticeship_id", type=int)
+def list_parties(apprenticeship_id: int) -> None:
+    """Every tutor and line manager of an apprenticeship, from when to when."""
+    for row in services.party_history(_apprenticeship(apprenticeship_id)):
+        click.echo(f"{row.role.value}\t{row.user.name}\t{row.period}")

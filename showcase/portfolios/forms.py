@@ -13,3 +13,10 @@ class ApprenticeshipForm(FlaskForm):
     start_date = DateField("Start date", validators=[DataRequired()])
     line_manager_id = SelectField("Line manager", coerce=int, validators=[DataRequired()])
     tutor_id = SelectField("Tutor", coerce=int, validators=[DataRequired()])
+
+
+class PartyForm(FlaskForm):
+    """Hand an apprenticeship's tutor or line manager role to someone else (the form's prefix
+    names the role: ``tutor-user_id``, ``line_manager-user_id``)."""
+
+    user_id = SelectField("New", coerce=int, validators=[DataRequired()])

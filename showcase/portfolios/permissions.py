@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, true
 
-from showcase.accounts.models import Role, User
-from showcase.portfolios.models import Apprenticeship
+from showcase.accounts.models import OrganisationKind, Role, User
+from showcase.portfolios.models import Apprenticeship, PartyRole
 
 
 def visible_apprenticeships(user: User) -> ColumnElement[bool]:
@@ -33,3 +33,44 @@ def can_manage_apprenticeship(user: User, apprenticeship: Apprenticeship) -> boo
         apprenticeship.employer_id,
         apprenticeship.provider_id,
     )
+
+
+def can_enrol(user: User) -> bool:
+    """Platform admins, and admins of an employer or a training provider, enrol apprentices."""
+    if user.role is not Role.ADMIN:
+        return False
+    if user.is_platform_admin:
+        return True
+    return user.organisation is not None and user.organisation.kind in (
+        OrganisationKind.EMPLOYER,
+        OrganisationKind.TRAINING_PROVIDER,
+    )
+
+
+def can_change_party(user: User, apprenticeship: Apprenticeship, role: PartyRole) -> bool:
+    """The provider's admins change the tutor, the employer's admins the line manager (and
+    platform admins either): each chooses among their own people."""
+    if user.role is not Role.ADMIN:
+        return False
+    owner = apprenticeship.provider_id if role is PartyRole.TUTOR else apprenticeship.employer_id
+    return user.is_platform_admin or user.organisation_id == owner
+
+
+#: Which side of an enrolment each person belongs to: the employer's or the provider's.
+_ENROLMENT_SIDES = {
+    Role.APPRENTICE: OrganisationKind.EMPLOYER,
+    Role.EMPLOYER_CONTACT: OrganisationKind.EMPLOYER,
+    Role.TUTOR: OrganisationKind.TRAINING_PROVIDER,
+}
+
+
+def can_choose_for_enrolment(admin: User, person: User, role: Role) -> bool:
+    """Whether ``admin`` may name ``person`` as the enrolment's ``role``: an active person with
+    that role, of the admin's own organisation on the admin's side of the enrolment, anyone
+    with the role on the other side (the provider's tutor, the employer's people)."""
+    if person.role is not role or not person.is_active:
+        return False
+    if admin.is_platform_admin or admin.organisation is None:
+        return admin.is_platform_admin
+    own_side = admin.organisation.kind is _ENROLMENT_SIDES[role]
+    return not own_side or person.organisation_id == admin.organisation_id

@@ -7,17 +7,22 @@ import datetime as dt
 from flask import request
 from flask_login import current_user
 from pydantic import BaseModel
-from spectree import Response
 
 from showcase import db
 from showcase.accounts.models import User
-from showcase.api import bp, spec
+from showcase.api import Id, Text, bp, responses, spec, text
 from showcase.coverage import services as coverage_services
 from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services
-from showcase.reviews.models import SIGNERS, ActionOutcome, ProgressReview
+from showcase.reviews.models import (
+    SIGNERS,
+    ActionFollowUp,
+    ActionOutcome,
+    ProgressReview,
+    ReviewAction,
+)
 
 
 class ActionOut(BaseModel):
@@ -55,17 +60,17 @@ class ReviewList(BaseModel):
 
 
 class NotesIn(BaseModel):
-    notes: str
+    notes: Text
 
 
 class FollowUpIn(BaseModel):
     outcome: ActionOutcome
-    note: str = ""
+    note: text(ActionFollowUp.note) = ""
 
 
 class ActionIn(BaseModel):
-    text: str
-    owner_id: int
+    text: text(ReviewAction.text)
+    owner_id: Id
     due_date: dt.date
 
 
@@ -103,7 +108,7 @@ def _one(apprenticeship: Apprenticeship, month: int, review: ProgressReview | No
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/reviews")
-@spec.validate(resp=Response(HTTP_200=ReviewList), tags=["reviews"])
+@spec.validate(resp=responses(HTTP_200=ReviewList), tags=["reviews"])
 def list_reviews(apprenticeship_id: int) -> ReviewList:
     """Every review point of the apprenticeship, recorded or not."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
@@ -112,7 +117,7 @@ def list_reviews(apprenticeship_id: int) -> ReviewList:
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>")
-@spec.validate(resp=Response(HTTP_200=ReviewOut), tags=["reviews"])
+@spec.validate(resp=responses(HTTP_200=ReviewOut), tags=["reviews"])
 def get_review(apprenticeship_id: int, month: int) -> ReviewOut:
     """One review point."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
@@ -121,7 +126,7 @@ def get_review(apprenticeship_id: int, month: int) -> ReviewOut:
 
 
 @bp.put("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/notes")
-@spec.validate(json=NotesIn, resp=Response(HTTP_200=ReviewOut), tags=["reviews"])
+@spec.validate(json=NotesIn, resp=responses(403, 409, HTTP_200=ReviewOut), tags=["reviews"])
 def put_notes(apprenticeship_id: int, month: int) -> ReviewOut:
     """Replace the notes (line manager or tutor; 409 once signed by everyone)."""
     body: NotesIn = request.context.json  # type: ignore[attr-defined]
@@ -133,22 +138,25 @@ def put_notes(apprenticeship_id: int, month: int) -> ReviewOut:
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/actions")
-@spec.validate(json=ActionIn, resp=Response(HTTP_201=ReviewOut), tags=["reviews"])
+@spec.validate(json=ActionIn, resp=responses(403, 409, HTTP_201=ReviewOut), tags=["reviews"])
 def post_action(apprenticeship_id: int, month: int) -> tuple[ReviewOut, int]:
     """Record an action with its owner and due date (line manager or tutor)."""
     body: ActionIn = request.context.json  # type: ignore[attr-defined]
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    review = services.ensure_review(current_user, apprenticeship, month)  # permission first
     owner = db.session.get(User, body.owner_id)
-    if owner is None:
-        raise ValidationFailed(f"No user with id {body.owner_id}.", field="owner_id")
-    review = services.ensure_review(current_user, apprenticeship, month)
+    if owner is None:  # the same answer as for anyone who is not a party
+        raise ValidationFailed(
+            "The owner must be the apprentice, their line manager or their tutor.",
+            field="owner_id",
+        )
     services.add_action(current_user, review, text=body.text, owner=owner, due=body.due_date)
     db.session.commit()
     return _one(apprenticeship, month, review), 201
 
 
 @bp.put("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/followups/<int:action_id>")
-@spec.validate(json=FollowUpIn, resp=Response(HTTP_200=ReviewOut), tags=["reviews"])
+@spec.validate(json=FollowUpIn, resp=responses(403, 409, HTTP_200=ReviewOut), tags=["reviews"])
 def put_followup(apprenticeship_id: int, month: int, action_id: int) -> ReviewOut:
     """Say what became of an action agreed at the previous signed review (line manager or
     tutor; 404 for any other action; 409 once this review is signed by everyone)."""
@@ -161,7 +169,7 @@ def put_followup(apprenticeship_id: int, month: int, action_id: int) -> ReviewOu
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/sign")
-@spec.validate(resp=Response(HTTP_200=ReviewOut), tags=["reviews"])
+@spec.validate(resp=responses(403, 409, HTTP_200=ReviewOut), tags=["reviews"])
 def post_sign(apprenticeship_id: int, month: int) -> ReviewOut:
     """Sign as the apprentice, line manager or tutor; the last signature freezes the review."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from spectree import Response
 
-from showcase.api import bp, spec
+from showcase.api import bp, responses, spec
 from showcase.standards import services
 
 
@@ -36,7 +35,7 @@ class StandardDocument(BaseModel):
 
 
 @bp.get("/standards")
-@spec.validate(resp=Response(HTTP_200=StandardList), tags=["standards"])
+@spec.validate(resp=responses(HTTP_200=StandardList), tags=["standards"])
 def list_standards() -> StandardList:
     """Every imported standard version."""
     items = []
@@ -58,7 +57,7 @@ def list_standards() -> StandardList:
 
 
 @bp.get("/standards/<code>/<version>")
-@spec.validate(resp=Response(HTTP_200=StandardDocument), tags=["standards"])
+@spec.validate(resp=responses(HTTP_200=StandardDocument), tags=["standards"])
 def get_standard(code: str, version: str) -> StandardDocument:
     """One standard: modules, criteria, methods, grading rules, gaps and uncertain readings."""
     standard = services.get_standard_or_404(code, version)

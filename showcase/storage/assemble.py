@@ -4,6 +4,9 @@ an upload: count, hash, sniff, compare the name's extension with the content.
 A local object is read in place. An S3 object is streamed once into a staging temp file, which
 is hashed on the way and sniffed afterwards (libmagic and the structure checks need a seekable
 local file), then removed. Nothing here deletes the object: on refusal the caller does.
+
+``scan_stored()`` streams the object to the virus scanner straight from storage (clamd's
+INSTREAM takes a stream, so there is no local copy on S3 either).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from .base import COPY_CHUNK_SIZE, Storage, os_errors, validate_key
 from .ingest import IngestedFile, display_name, too_large
 from .local import LocalStorage
+from .scan import Scanner
 from .sniff import refuse, sniff
 
 
@@ -83,3 +87,13 @@ def inspect_stored(storage: Storage, key: str, *, filename: str, max_bytes: int)
         extension=extension,
         display_name=name,
     )
+
+
+def scan_stored(storage: Storage, key: str, scanner: Scanner) -> None:
+    """Scan an object already stored under ``key``; raise MalwareFound (422) or
+    ScannerUnavailable (503) as ingest() would. The caller deletes the object on refusal."""
+    validate_key(key)
+    if not scanner.enabled:
+        return
+    with os_errors("read the upload"), storage.open(key) as stream:
+        scanner.scan(stream)

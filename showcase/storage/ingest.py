@@ -6,21 +6,32 @@ is refused as soon as it passes ``max_bytes``; then its content is identified (s
 and only an accepted file is handed to ``storage.adopt()``. On any failure — too large,
 refused, the client disconnecting mid-stream, storage down — the temp file is removed and
 nothing is stored.
+
+Request bodies are read through ``RequestBody``, which refuses a body that ends before the
+length its client announced, and carries the SHA-256 the client may declare for the whole file
+(RFC 9530 ``Repr-Digest``), which ``ingest()`` checks before anything is stored.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import os
+import re
 import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from showcase.errors import FileTooLarge
+from werkzeug.exceptions import ClientDisconnected, HTTPException
+from werkzeug.wrappers import Request
+
+from showcase.errors import DigestMismatch, FileTooLarge, IncompleteBody, ShowcaseError
 
 from .base import ReadableStream, Storage, os_errors, read_chunk, validate_key
+from .scan import Scanner
 from .sniff import FILE_TYPES, FileType, refuse, sniff
 
 DEFAULT_CHUNK_SIZE = 1024 * 1024
@@ -55,6 +66,115 @@ def too_large(max_bytes: int) -> FileTooLarge:
         "(for a recording, trim it or use a lower quality) and upload it again.",
         field="file",
     )
+
+
+# One member of an RFC 9530 digest dictionary (RFC 8941 structured field): a lower-case key, a
+# byte sequence (":" base64 ":") and optional parameters, which carry no meaning for digests.
+_DIGEST_MEMBER = re.compile(
+    r"[ \t]*([a-z*][a-z0-9_.*-]*)=:([A-Za-z0-9+/]*={0,2}):(?:;[^,]*)?[ \t]*"
+)
+
+
+def _bad_digest(problem: str) -> ShowcaseError:
+    return ShowcaseError(
+        f"The Repr-Digest header {problem}. Send the file's SHA-256 as "
+        "'Repr-Digest: sha-256=:<base64 of the 32-byte digest>:', or leave the header out.",
+        field="digest",
+    )
+
+
+def repr_digest(value: str | None) -> bytes | None:
+    """The SHA-256 that a ``Repr-Digest`` header declares (RFC 9530), or None without one.
+
+    Written by hand: the header is one dictionary of byte sequences, and a structured-field
+    library would be a dependency for a dozen lines. Anything else in it is refused as
+    malformed rather than guessed at; a header without sha-256 is refused too, so a client
+    never believes a digest was checked when it was not.
+    """
+    if value is None or not value.strip():
+        return None
+    digests: dict[str, bytes] = {}
+    for member in value.split(","):
+        match = _DIGEST_MEMBER.fullmatch(member)
+        if match is None:
+            raise _bad_digest("is not a list of algorithm=:base64: digests")
+        try:
+            digests[match[1]] = base64.b64decode(match[2], validate=True)
+        except (binascii.Error, ValueError):
+            raise _bad_digest(f"has an invalid base64 value for {match[1]}") from None
+    if "sha-256" not in digests:
+        raise _bad_digest("names no sha-256 digest, the only algorithm Showcase checks")
+    if len(digests["sha-256"]) != hashlib.sha256().digest_size:
+        raise _bad_digest("has a sha-256 value that is not 32 bytes long")
+    return digests["sha-256"]
+
+
+def repr_digest_header(sha256_hex: str) -> str:
+    """The ``Repr-Digest`` value for a hex SHA-256 (what clients send; what we answer)."""
+    return f"sha-256=:{base64.b64encode(bytes.fromhex(sha256_hex)).decode('ascii')}:"
+
+
+class RequestBody:
+    """A request body, held to what its client announced: its length and, optionally, digest.
+
+    Under gunicorn a body whose client went away (closed, reset, or half-closed the socket) just
+    ends early: reads return b"" and werkzeug adds no check, because the server sets
+    ``wsgi.input_terminated``. Other servers, and werkzeug's own LimitedStream, raise
+    ClientDisconnected or an OSError instead; a chunked body cut before its last chunk makes
+    gunicorn raise as well. Every upload path reads its body through this class, which turns all
+    of these into one IncompleteBody, so a truncated upload is never stored as if it were whole.
+    """
+
+    def __init__(
+        self, stream: ReadableStream, *, length: int | None, sha256: bytes | None = None
+    ) -> None:
+        self.stream = stream
+        #: Content-Length, or None for a chunked body (then the server detects truncation).
+        self.length = length
+        #: The SHA-256 the client declared for the whole body, checked by ``ingest()``.
+        self.sha256 = sha256
+        self.received = 0
+
+    @classmethod
+    def of(cls, request: Request) -> RequestBody:
+        """The body of ``request`` with its Content-Length and ``Repr-Digest``."""
+        header = ", ".join(request.headers.getlist("Repr-Digest")) or None
+        return cls(request.stream, length=request.content_length, sha256=repr_digest(header))
+
+    def incomplete(self) -> IncompleteBody:
+        """The refusal of this body as cut short, ready to raise."""
+        if self.length is not None:
+            detail = f"{self.received} of {self.length} bytes came before the connection ended"
+        else:
+            detail = "the connection ended before the end of the file"
+        return IncompleteBody(
+            f"The upload did not arrive complete ({detail}), so nothing was stored. "
+            "Check your connection and upload the file again.",
+            field="file",
+        )
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self.length is not None:
+            remaining = self.length - self.received
+            if remaining <= 0:
+                return b""
+            size = remaining if size is None or size < 0 else min(size, remaining)
+        if size == 0:
+            return b""
+        try:
+            chunk = self.stream.read(size)
+        except ClientDisconnected as exc:
+            raise self.incomplete() from exc
+        except HTTPException:
+            raise  # werkzeug's own refusals (413 over MAX_CONTENT_LENGTH) stay what they are
+        except Exception as exc:
+            # OSError (connection reset), gunicorn's errors for a broken chunked body: in every
+            # case the body can't be read to its end, which is all that matters here.
+            raise self.incomplete() from exc
+        if not chunk and self.length is not None:
+            raise self.incomplete()
+        self.received += len(chunk)
+        return chunk
 
 
 def format_size(size: int) -> str:
@@ -107,6 +227,16 @@ def _copy_limited(
         out.write(chunk)
 
 
+def check_digest(sha256_hex: str, declared: bytes | None) -> None:
+    """Refuse a file whose SHA-256 is not the one its client declared (if it declared one)."""
+    if declared is not None and bytes.fromhex(sha256_hex) != declared:
+        raise DigestMismatch(
+            "The file that arrived is not the file you sent: its SHA-256 differs from the "
+            "Repr-Digest you declared, so nothing was stored. Upload it again.",
+            field="digest",
+        )
+
+
 def ingest(
     stream: ReadableStream,
     *,
@@ -115,8 +245,12 @@ def ingest(
     key: str,
     max_bytes: int,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    scanner: Scanner | None = None,
 ) -> IngestedFile:
-    """Stream an upload to staging, check it, and store it under ``key``; or store nothing."""
+    """Stream an upload to staging, check it, and store it under ``key``; or store nothing.
+
+    ``scanner`` (the app's, which ``add_evidence`` passes) scans the staged file before it is
+    stored; None scans nothing (scripts and tests of the other checks)."""
     validate_key(key)
     if max_bytes <= 0 or chunk_size <= 0:
         raise ValueError("max_bytes and chunk_size must be positive")
@@ -126,6 +260,8 @@ def ingest(
     try:
         with os_errors("stage the upload"), os.fdopen(fd, "wb") as out:
             size, sha256 = _copy_limited(stream, out, max_bytes=max_bytes, chunk_size=chunk_size)
+        if isinstance(stream, RequestBody) and stream.sha256 is not None:
+            check_digest(sha256, stream.sha256)
         ftype = sniff(tmp)
         given = _extension(name)
         if given and given not in ftype.extensions:
@@ -137,6 +273,9 @@ def ingest(
         if not given:
             # A name without an extension downloads as an unknown type; give it the right one.
             name = f"{name or 'upload'}{extension}"
+        if scanner is not None:
+            with tmp.open("rb") as staged:
+                scanner.scan(staged)  # MalwareFound (422) or ScannerUnavailable (503)
         storage.adopt(key, tmp)
     except BaseException:
         # Client disconnects, refusals and storage failures alike: leave nothing behind.

@@ -8,12 +8,13 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 from pydantic import BaseModel, Field
-from spectree import Response
 
 from showcase import db
-from showcase.api import bp, spec
+from showcase.api import Id, Text, bp, responses, spec, text
+from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.evidence.services import blobs_removed_on_failure
 from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.standards.models import StandardReference
 from showcase.storage_ext import get_storage
 from showcase.submissions import services
 from showcase.submissions.loaders import get_submission_or_404
@@ -47,17 +48,17 @@ class SubmissionList(BaseModel):
 
 
 class ItemsIn(BaseModel):
-    evidence_ids: list[int]
+    evidence_ids: list[Id]
 
 
 class SummaryIn(BaseModel):
-    summary: str
-    assessment_organisation_id: int | None = None
+    summary: Text
+    assessment_organisation_id: Id | None = None
 
 
 class AcknowledgementIn(BaseModel):
-    ref: str
-    note: str
+    ref: text(StandardReference.ref)
+    note: Text
 
 
 class SignoffIn(BaseModel):
@@ -100,7 +101,7 @@ def _body(_model: type[BaseModel]) -> Any:
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/submissions")
-@spec.validate(resp=Response(HTTP_200=SubmissionList), tags=["submissions"])
+@spec.validate(resp=responses(HTTP_200=SubmissionList), tags=["submissions"])
 def list_submissions(apprenticeship_id: int) -> SubmissionList:
     """Every showcase version of an apprenticeship, newest first."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
@@ -110,7 +111,7 @@ def list_submissions(apprenticeship_id: int) -> SubmissionList:
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/submissions")
-@spec.validate(resp=Response(HTTP_201=SubmissionOut), tags=["submissions"])
+@spec.validate(resp=responses(403, HTTP_201=SubmissionOut), tags=["submissions"])
 def start_submission(apprenticeship_id: int) -> tuple[SubmissionOut, int]:
     """Open the draft, or start a new version after a locked one (the apprentice)."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
@@ -120,14 +121,14 @@ def start_submission(apprenticeship_id: int) -> tuple[SubmissionOut, int]:
 
 
 @bp.get("/submissions/<int:submission_id>")
-@spec.validate(resp=Response(HTTP_200=SubmissionOut), tags=["submissions"])
+@spec.validate(resp=responses(HTTP_200=SubmissionOut), tags=["submissions"])
 def get_submission(submission_id: int) -> SubmissionOut:
     """A version: its items, sign-offs, checklist (draft) or manifest and fingerprint (locked)."""
     return serialise(get_submission_or_404(current_user, submission_id))
 
 
 @bp.put("/submissions/<int:submission_id>/items")
-@spec.validate(json=ItemsIn, resp=Response(HTTP_200=SubmissionOut), tags=["submissions"])
+@spec.validate(json=ItemsIn, resp=responses(403, 409, HTTP_200=SubmissionOut), tags=["submissions"])
 def put_items(submission_id: int) -> SubmissionOut:
     """Choose the evidence in the showcase (409 once locked)."""
     submission = get_submission_or_404(current_user, submission_id)
@@ -137,7 +138,9 @@ def put_items(submission_id: int) -> SubmissionOut:
 
 
 @bp.put("/submissions/<int:submission_id>/summary")
-@spec.validate(json=SummaryIn, resp=Response(HTTP_200=SubmissionOut), tags=["submissions"])
+@spec.validate(
+    json=SummaryIn, resp=responses(403, 409, HTTP_200=SubmissionOut), tags=["submissions"]
+)
 def put_summary(submission_id: int) -> SubmissionOut:
     """The presentation summary and the assessment organisation (409 once locked)."""
     submission = get_submission_or_404(current_user, submission_id)
@@ -153,7 +156,9 @@ def put_summary(submission_id: int) -> SubmissionOut:
 
 
 @bp.post("/submissions/<int:submission_id>/acknowledgements")
-@spec.validate(json=AcknowledgementIn, resp=Response(HTTP_200=SubmissionOut), tags=["submissions"])
+@spec.validate(
+    json=AcknowledgementIn, resp=responses(403, 409, HTTP_200=SubmissionOut), tags=["submissions"]
+)
 def post_acknowledgement(submission_id: int) -> SubmissionOut:
     """The line manager or tutor acknowledges an uncovered showcase unit, with a reason."""
     submission = get_submission_or_404(current_user, submission_id)
@@ -164,7 +169,9 @@ def post_acknowledgement(submission_id: int) -> SubmissionOut:
 
 
 @bp.post("/submissions/<int:submission_id>/signoffs")
-@spec.validate(json=SignoffIn, resp=Response(HTTP_200=SubmissionOut), tags=["submissions"])
+@spec.validate(
+    json=SignoffIn, resp=responses(403, 409, HTTP_200=SubmissionOut), tags=["submissions"]
+)
 def post_signoff(submission_id: int) -> SubmissionOut:
     """The line manager (employer) or tutor (training provider) signs the gateway declaration."""
     submission = get_submission_or_404(current_user, submission_id)
@@ -174,7 +181,7 @@ def post_signoff(submission_id: int) -> SubmissionOut:
 
 
 @bp.post("/submissions/<int:submission_id>/lock")
-@spec.validate(resp=Response(HTTP_200=SubmissionOut), tags=["submissions"])
+@spec.validate(resp=responses(403, 409, 422, 503, HTTP_200=SubmissionOut), tags=["submissions"])
 def post_lock(submission_id: int) -> SubmissionOut:
     """Submit: freeze the files, write the manifest and fingerprint, lock (the apprentice)."""
     submission = get_submission_or_404(current_user, submission_id)
@@ -182,11 +189,13 @@ def post_lock(submission_id: int) -> SubmissionOut:
     with blobs_removed_on_failure(storage) as written:
         services.lock(current_user, submission, storage=storage, written=written)
         db.session.commit()
+    # After the commit, never before: a checkpoint must describe entries that exist.
+    checkpoint_if_due(storage)
     return serialise(submission)
 
 
 @bp.post("/submissions/<int:submission_id>/verify")
-@spec.validate(resp=Response(HTTP_200=VerificationOut), tags=["submissions"])
+@spec.validate(resp=responses(422, 503, HTTP_200=VerificationOut), tags=["submissions"])
 def post_verify(submission_id: int) -> VerificationOut:
     """Re-hash every frozen file and the manifest; list any difference."""
     submission = get_submission_or_404(current_user, submission_id)

@@ -26,18 +26,21 @@ def can_sign_off(user: User, submission: Submission) -> bool:
 
 
 def can_read_submission(user: User, submission: Submission) -> bool:
-    """Parties and their organisations' admins; the assessment organisation once locked.
+    """Parties and their organisations' admins; the assessment organisation's admins once locked
+    (they assign an assessor).
 
-    Assessors read through their assignment (showcase.assessment), never through this.
+    Assessors and quality assurers read through the assessment (showcase.assessment), never
+    through this: an assessor once assigned, a quality assurer once a grade is confirmed.
     """
     a = submission.apprenticeship
     if user.id in (a.apprentice_id, a.line_manager_id, a.tutor_id):
         return True
-    if user.role is Role.ADMIN and can_manage_apprenticeship(user, a):
-        return True
-    if not submission.is_locked or submission.assessment_organisation_id is None:
+    if user.role is not Role.ADMIN:
         return False
+    if can_manage_apprenticeship(user, a):
+        return True
     return (
-        user.role in (Role.QUALITY_ASSURER, Role.ADMIN)
+        submission.is_locked
+        and submission.assessment_organisation_id is not None
         and user.organisation_id == submission.assessment_organisation_id
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from showcase import db
 from showcase.accounts.models import Organisation, OrganisationKind, User
-from showcase.audit.services import record
+from showcase.audit.services import ChainHead, chain_head, head_problem, record
 from showcase.coverage.services import live_report, review_points
 from showcase.errors import Forbidden, NotFound, SubmissionLocked, ValidationFailed
 from showcase.evidence.models import Evidence
@@ -441,6 +441,11 @@ def lock(
             evidence.locked_at = now
         items.append(entry)
     apprenticeship = submission.apprenticeship
+    # The audit chain's head as it stands in this transaction (holding the appenders' lock, so
+    # the lock's own entry below follows exactly this head). It commits with the manifest, so
+    # it is consistent by construction; the manifest's fingerprint then vouches for how far the
+    # chain reached when the showcase was submitted, and a later truncation shows against it.
+    audit_head = chain_head(hold=True)
     manifest = {
         "submission_id": submission.id,
         "version": submission.version,
@@ -454,6 +459,7 @@ def lock(
             for s in submission.signoffs
         ],
         "items": items,
+        "audit_head": audit_head.as_dict(),
     }
     submission.manifest = manifest
     submission.manifest_sha256 = hashlib.sha256(canonical_json(manifest)).hexdigest()
@@ -494,6 +500,17 @@ def verify(submission: Submission, storage: Storage) -> Verification:
     problems: list[tuple[int | None, str]] = []
     if not fingerprint_ok:
         problems.append((None, "The manifest no longer matches its fingerprint."))
+    recorded_head = submission.manifest.get("audit_head")  # absent from older manifests
+    if recorded_head is not None:
+        why = head_problem(ChainHead(**recorded_head))
+        if why:
+            problems.append(
+                (
+                    None,
+                    "The audit trail no longer holds the entries recorded when this showcase "
+                    f"was locked: {why}.",
+                )
+            )
     checked = 0
     for entry in submission.manifest["items"]:
         file = entry.get("file")

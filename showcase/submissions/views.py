@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from showcase import db
+from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.errors import ShowcaseError
 from showcase.evidence.services import EvidenceFilter, blobs_removed_on_failure, list_evidence
 from showcase.portfolios.loaders import get_apprenticeship_or_404
@@ -128,6 +129,8 @@ def lock(submission_id: int) -> Response:
     with form_post(), blobs_removed_on_failure(storage) as written:
         services.lock(current_user, submission, storage=storage, written=written)
         db.session.commit()
+    # After the commit, never before: a checkpoint must describe entries that exist.
+    checkpoint_if_due(storage)
     if submission.is_locked:
         flash(
             f"Submitted. Version {submission.version} is locked; its fingerprint is "

@@ -108,7 +108,8 @@ def test_org_admin_adds_a_person_with_an_invitation(world, login) -> None:
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 200, body[:300]
-    assert "/invitations/" in body
+    assert "Invitation sent to new.starter@example.test" in body
+    assert "/invitations/" not in body  # the link goes by email, never through the admin
 
 
 def test_role_must_fit_the_organisation(world, login) -> None:
@@ -133,3 +134,56 @@ def test_only_platform_admins_create_organisations(world, login) -> None:
     from showcase.accounts.models import Organisation
 
     assert db.session.scalar(select(Organisation).where(Organisation.name == "Sneaky Ltd")) is None
+
+
+# ---- changing an apprenticeship's parties: who may hand the tutor / line manager role over --
+
+#: who → status for handing over the tutor role (page POST answers 302 on success, API 201).
+TUTOR_CHANGE = {
+    "the apprentice": 403,
+    "another apprentice": 404,
+    "their line manager": 403,
+    "another line manager at the same employer": 404,
+    "their tutor": 403,
+    "another tutor at the same provider": 404,
+    "an assessor": 404,
+    "a quality assurer": 404,
+    "the employer's admin": 403,
+    "the provider's admin": 200,
+    "another employer's admin": 404,
+    "a platform admin": 200,
+}
+#: The line manager role: the employer's admins instead of the provider's.
+LINE_MANAGER_CHANGE = {
+    **TUTOR_CHANGE,
+    "the employer's admin": 200,
+    "the provider's admin": 403,
+}
+
+
+@pytest.mark.parametrize("role", ["tutor", "line_manager"])
+@pytest.mark.parametrize("who", CASES)
+def test_changing_a_party(world, make, client, login, who: str, role: str) -> None:
+    from showcase.accounts.models import User
+
+    item, people = world
+    expected = (TUTOR_CHANGE if role == "tutor" else LINE_MANAGER_CHANGE)[who]
+    if role == "tutor":
+        candidates = [make.user(Role.TUTOR, item.provider) for _ in range(2)]
+    else:
+        candidates = [make.user(Role.EMPLOYER_CONTACT, item.employer) for _ in range(2)]
+    _token, plain = services.create_api_token(people[who], name="t")
+    api = client.post(
+        f"/api/v1/apprenticeships/{item.id}/parties",
+        json={"role": role, "user_id": candidates[0].id},
+        headers={"Authorization": f"Bearer {plain}"},
+    )
+    assert api.status_code == (201 if expected == 200 else expected), api.get_json()
+    page = login(people[who]).post(
+        f"/admin/apprenticeships/{item.id}/parties", data={f"{role}-user_id": candidates[1].id}
+    )
+    assert page.status_code == (302 if expected == 200 else expected)
+    db.session.expire_all()
+    current = getattr(db.session.get(Apprenticeship, item.id), f"{role}_id")
+    assert (current == candidates[1].id) == (expected == 200)
+    assert db.session.get(User, current) is not None

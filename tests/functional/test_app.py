@@ -27,6 +27,7 @@ def test_environment_variables_override_config(monkeypatch, tmp_path) -> None:
 
 def test_production_sets_secure_cookies(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("SHOWCASE_SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("SHOWCASE_AUDIT_CHECKPOINT_KEY", "y" * 32)
     monkeypatch.setenv("SHOWCASE_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
@@ -69,10 +70,18 @@ def test_unknown_page_explains(client) -> None:
 
 
 def test_unexpected_error_rolls_back_and_explains(tmp_path) -> None:
+    """The 500 handler rolls back before anything else in the request uses the session.
+
+    Checked from an ``after_request`` hook, which runs after the handler and still shares the
+    request's session: whatever runs there (or in the error page) must not see, or commit, the
+    failed request's writes. Counting rows after the request would not do: closing the
+    session at teardown discards them with or without the handler's rollback.
+    """
     from showcase.accounts.models import Role
 
     app = create_app("testing", DATABASE_URL=f"sqlite:///{tmp_path / 'boom.sqlite'}")
     migrate.upgrade(get_database(app).engine)
+    seen_after: list[int] = []
 
     @app.get("/_boom")
     def _boom() -> str:
@@ -80,9 +89,15 @@ def test_unexpected_error_rolls_back_and_explains(tmp_path) -> None:
         db.session.flush()
         raise RuntimeError("boom")
 
+    @app.after_request
+    def _count_users(response):
+        seen_after.append(db.session.scalar(select(func.count()).select_from(User)))
+        return response
+
     response = app.test_client().get("/_boom")
     assert response.status_code == 500
-    assert "Nothing you entered was lost" in response.get_data(as_text=True)
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+    assert seen_after == [0]
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(User))
     assert count == 0

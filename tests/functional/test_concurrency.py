@@ -2,10 +2,12 @@
 
 PostgreSQL only, with real commits on separate connections: the rolled-back harness cannot show
 what one committed transaction does to another. Each test runs two writers in threads. The
-first flushes its change and holds its transaction open; the second starts its own change in
-that window. Under READ COMMITTED the second's checks would run on rows read before the first
-committed, so the services take row locks before checking (``db.lock_for_change``); without
-them every assertion below fails (each was seen failing before the lock was added).
+first flushes its change and holds its transaction open until the second is waiting for one of
+its locks (seen in ``pg_locks``) or has finished, so however loaded the machine, the second
+reaches its checks while the first's change is still uncommitted. Under READ COMMITTED the
+second's checks would run on rows read before the first committed, so the services take row
+locks before checking and re-read what they check (``db.lock_for_change``); without them every
+assertion below fails (each was seen failing before the lock was added).
 """
 
 from __future__ import annotations
@@ -17,27 +19,28 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from showcase import db
 from showcase.accounts.models import User
 from showcase.coverage.cli import rollup_state
 from showcase.coverage.rollup import rebuild
-from showcase.errors import SubmissionLocked
+from showcase.db import get_database
+from showcase.errors import Conflict, SubmissionLocked, ValidationFailed
 from showcase.evidence import services as evidence
-from showcase.evidence.models import Evidence, EvidenceKind
+from showcase.evidence.models import Evidence, EvidenceKind, EvidenceTag, TagStatus
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services as reviews
-from showcase.reviews.models import ProgressReview
+from showcase.reviews.models import ActionFollowUp, ActionOutcome, ProgressReview
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
-from showcase.submissions.models import Submission
+from showcase.submissions.models import Submission, SubmissionItem
 from tests.conftest import Factory, built_app
 from tests.functional.test_coverage import add_item, refs, tag
 from tests.functional.test_gateway_assessment import build_journey, prepare
 
-#: How long the first writer keeps its transaction open after the second has started.
-HOLD_SECONDS = 0.5
+#: How long the first writer waits for the second to block or finish before the test fails.
+WAIT_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +57,33 @@ def factory() -> Factory:
     return Factory()
 
 
+def _wait_until_blocked_or_done(app: Flask, pid: list[int], done: threading.Event) -> None:
+    """Return once backend ``pid`` waits for a lock (a row lock, the audit chain's advisory
+    lock…) or its writer has finished. A fixed sleep is not enough: on a loaded machine the
+    second writer may not have reached its check when the first commits, and the race is lost
+    without anyone noticing. Polled on a connection of its own; pg_locks is read live."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    with get_database(app).engine.connect() as conn:
+        while not done.is_set():
+            if pid:
+                waiting = conn.execute(
+                    text("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = :pid AND NOT granted)"),
+                    {"pid": pid[0]},
+                ).scalar_one()
+                conn.rollback()
+                if waiting:
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError("the second writer neither waited for a lock nor finished")
+            time.sleep(0.01)
+
+
 def race(app: Flask, first: Callable[[], None], second: Callable[[], None]) -> list[BaseException]:
     """Run ``first`` (flush, then hold the transaction) and ``second`` (starts in that window),
-    each in its own thread, app context and session; commit each. Returns what they raised."""
-    first_flushed, second_started = threading.Event(), threading.Event()
+    each in its own thread, app context and session; commit each. ``first`` commits only once
+    ``second`` waits for a lock or is done. Returns what they raised."""
+    first_flushed, second_done = threading.Event(), threading.Event()
+    second_pid: list[int] = []
     errors: list[BaseException] = []
 
     def run_first() -> None:
@@ -65,16 +91,19 @@ def race(app: Flask, first: Callable[[], None], second: Callable[[], None]) -> l
             first()
             db.session.flush()
             first_flushed.set()
-            second_started.wait(10)
-            time.sleep(HOLD_SECONDS)
+            _wait_until_blocked_or_done(app, second_pid, second_done)
             db.session.commit()
 
     def run_second() -> None:
-        with app.app_context():
-            first_flushed.wait(10)
-            second_started.set()
-            second()
-            db.session.commit()
+        try:
+            with app.app_context():
+                connection = db.session.connection()
+                second_pid.append(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+                first_flushed.wait(10)
+                second()
+                db.session.commit()
+        finally:
+            second_done.set()
 
     def guarded(target: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -89,7 +118,7 @@ def race(app: Flask, first: Callable[[], None], second: Callable[[], None]) -> l
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(30)
+        thread.join(WAIT_SECONDS + 30)
     assert not any(t.is_alive() for t in threads), "a writer is stuck"
     return errors
 
@@ -247,3 +276,232 @@ def test_the_manifest_and_the_evidence_agree_whichever_comes_first(
     expected = before if lock_first else NEW_TITLE
     with committing_app.app_context():
         assert _manifest_and_item_title(draft_id, item_id) == (expected, expected)
+
+
+def _tagged_item(factory: Factory) -> tuple[int, int, int]:
+    """A committed evidence item with one pending tag: (tag id, apprentice id, tutor id)."""
+    portfolio = factory.apprenticeship()
+    item = add_item(portfolio, EvidenceKind.REFLECTIVE_ACCOUNT, "Tagged")
+    tag_id = tag(item, refs(portfolio)[0]).id
+    ids = (tag_id, portfolio.apprentice_id, portfolio.tutor_id)
+    db.session.commit()
+    return ids
+
+
+def _tag_history(tag_id: int) -> tuple[list[str], TagStatus, bool]:
+    found = db.session.get(EvidenceTag, tag_id)
+    return [e.action for e in found.events], found.status, found.removed_at is not None
+
+
+def test_a_tag_removed_while_the_tutor_accepts_it_is_not_accepted(
+    committing_app: Flask, factory: Factory
+) -> None:
+    """The tutor's request loaded the tag before the apprentice's removal committed; once it
+    holds the evidence row it must see the tag as it is now, not as it was loaded."""
+    with committing_app.app_context():
+        tag_id, apprentice_id, tutor_id = _tagged_item(factory)
+
+    def remove() -> None:
+        evidence.remove_tag(
+            db.session.get(User, apprentice_id), db.session.get(EvidenceTag, tag_id)
+        )
+
+    def accept() -> None:
+        evidence.review_tag(
+            db.session.get(User, tutor_id), db.session.get(EvidenceTag, tag_id), accept=True
+        )
+
+    errors = race(committing_app, remove, accept)
+    assert [type(e) for e in errors] == [Conflict], errors
+    with committing_app.app_context():
+        assert _tag_history(tag_id) == (["created", "removed"], TagStatus.PENDING, True)
+
+
+def test_removing_a_tag_twice_at_once_removes_it_once(
+    committing_app: Flask, factory: Factory
+) -> None:
+    """Two tabs: the second removal finds the tag already removed and records nothing."""
+    with committing_app.app_context():
+        tag_id, apprentice_id, _ = _tagged_item(factory)
+
+    def remove() -> None:
+        evidence.remove_tag(
+            db.session.get(User, apprentice_id), db.session.get(EvidenceTag, tag_id)
+        )
+
+    errors = race(committing_app, remove, remove)
+    assert not errors, errors
+    with committing_app.app_context():
+        assert _tag_history(tag_id) == (["created", "removed"], TagStatus.PENDING, True)
+
+
+def test_reordering_the_showcase_twice_at_once_keeps_the_last_order(
+    committing_app: Flask, factory: Factory
+) -> None:
+    """The second reorder loaded the items' positions before the first committed; once it
+    holds the showcase row it must compare against the positions as they are now, or setting
+    an item back to its old position looks like no change and is never written."""
+    with committing_app.app_context():
+        portfolio = factory.apprenticeship()
+        first, second = (add_item(portfolio, EvidenceKind.REFLECTIVE_ACCOUNT, t).id for t in "AB")
+        draft = submissions.start_version(portfolio.apprentice, portfolio)
+        submissions.set_items(portfolio.apprentice, draft, [first, second])
+        ids = (draft.id, portfolio.apprentice_id)
+        db.session.commit()
+
+    def choose(order: list[int]) -> Callable[[], None]:
+        def run() -> None:
+            draft = submissions.get_submission(ids[0])  # the page's loader: items included
+            submissions.set_items(db.session.get(User, ids[1]), draft, order)
+
+        return run
+
+    errors = race(committing_app, choose([second, first]), choose([first, second]))
+    assert not errors, errors
+    with committing_app.app_context():
+        chosen = db.session.scalars(
+            select(SubmissionItem.evidence_id)
+            .where(SubmissionItem.submission_id == ids[0])
+            .order_by(SubmissionItem.position)
+        ).all()
+        assert chosen == [first, second]
+
+
+def test_two_follow_ups_of_one_action_at_once_keep_the_last(
+    committing_app: Flask, factory: Factory
+) -> None:
+    """The tutor's page loaded the follow-up as "not done"; the line manager's "done" commits
+    first; the tutor's "not done" must still land, not look like no change."""
+    with committing_app.app_context():
+        portfolio = factory.apprenticeship(start_date=dt.date.today() - dt.timedelta(days=220))
+        earlier = reviews.ensure_review(portfolio.tutor, portfolio, 3)
+        action = reviews.add_action(
+            portfolio.tutor,
+            earlier,
+            text="Collect two statements",
+            owner=portfolio.apprentice,
+            due=dt.date.today(),
+        )
+        for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
+            reviews.sign_review(user, earlier)
+        review = reviews.ensure_review(portfolio.tutor, portfolio, 6)
+        reviews.record_followup(portfolio.tutor, review, action.id, ActionOutcome.NOT_DONE, "")
+        ids = (portfolio.id, action.id, portfolio.line_manager_id, portfolio.tutor_id)
+        db.session.commit()
+
+    def follow_up(user_id: int, outcome: ActionOutcome) -> Callable[[], None]:
+        def run() -> None:
+            user = db.session.get(User, user_id)
+            review = reviews.ensure_review(user, db.session.get(Apprenticeship, ids[0]), 6)
+            reviews.record_followup(user, review, ids[1], outcome, "")
+
+        return run
+
+    errors = race(
+        committing_app,
+        follow_up(ids[2], ActionOutcome.DONE),
+        follow_up(ids[3], ActionOutcome.NOT_DONE),
+    )
+    assert not errors, errors
+    with committing_app.app_context():
+        outcomes = db.session.scalars(
+            select(ActionFollowUp.outcome).where(ActionFollowUp.action_id == ids[1])
+        ).all()
+        assert outcomes == [ActionOutcome.NOT_DONE]
+
+
+def test_re_tagging_a_removed_tag_from_two_tabs_restores_it_once(
+    committing_app: Flask, factory: Factory
+) -> None:
+    """Both tabs showed the tag as removed; the second must find it restored, not restore it
+    again (and reset the first's justification)."""
+    with committing_app.app_context():
+        tag_id, apprentice_id, _ = _tagged_item(factory)
+        removed = db.session.get(EvidenceTag, tag_id)
+        evidence.remove_tag(removed.evidence.apprenticeship.apprentice, removed)
+        ids = (removed.evidence_id, removed.reference.ref)
+        db.session.commit()
+
+    def re_tag(justification: str) -> Callable[[], None]:
+        def run() -> None:
+            item = db.session.get(Evidence, ids[0])
+            # What the page showed, held on to: the page's loader also loads each tag's events,
+            # whose back-references keep the tags in the session until the collector runs.
+            shown = list(item.tags)
+            assert [t.removed_at is not None for t in shown] == [True]
+            evidence.tag_evidence(
+                db.session.get(User, apprentice_id), item, ref=ids[1], justification=justification
+            )
+            del shown
+
+        return run
+
+    errors = race(
+        committing_app, re_tag("First tab's justification."), re_tag("Second tab's wording.")
+    )
+    assert [type(e) for e in errors] == [ValidationFailed], errors
+    with committing_app.app_context():
+        assert _tag_history(tag_id) == (
+            ["created", "removed", "restored"],
+            TagStatus.PENDING,
+            False,
+        )
+
+
+def _graded_assessment(factory: Factory) -> tuple[int, int, int]:
+    """A locked showcase, judged and graded by its assessor; (assessment id, assessor, a QA)."""
+    from showcase.assessment import services as assessment
+    from showcase.standards.services import doc_for
+
+    journey = build_journey(factory)
+    item, ao, people, _items = journey
+    draft = prepare(journey)
+    storage = get_storage()
+    with evidence.blobs_removed_on_failure(storage) as written:
+        submissions.lock(people["apprentice"], draft, storage=storage, written=written)
+    graded = assessment.assign(people["ao_admin"], draft, people["assessor"])
+    doc = doc_for(item.standard)
+    judgements = [(c.ref, True, "") for m in doc.methods for c in doc.criteria(m.key)]
+    assessment.record_judgements(people["assessor"], graded, judgements)
+    for method in assessment.methods_needing_records(doc):
+        assessment.save_method_record(
+            people["assessor"],
+            graded,
+            method_key=method.key,
+            held_on=dt.date.today(),
+            duration_minutes=60,
+            notes="Held as planned.",
+            areas=list(doc.plan.observation_mandatory_areas),
+        )
+    assessment.confirm_grade(people["assessor"], graded)
+    second_qa = factory.user(people["qa"].role, ao)
+    db.session.commit()
+    return graded.id, people["qa"].id, second_qa.id
+
+
+def test_two_quality_assurers_at_once_decide_once(committing_app: Flask, factory: Factory) -> None:
+    from showcase.assessment import services as assessment
+    from showcase.assessment.models import Assessment, AssessmentStatus, QADecision
+
+    with committing_app.app_context():
+        assessment_id, first_qa, second_qa = _graded_assessment(factory)
+
+    def decide(user_id: int, agrees: bool) -> Callable[[], None]:
+        def run() -> None:
+            assessment.decide_qa(
+                db.session.get(User, user_id),
+                db.session.get(Assessment, assessment_id),
+                agrees=agrees,
+                reasons="Sampled against the plan's criteria.",
+            )
+
+        return run
+
+    errors = race(committing_app, decide(first_qa, True), decide(second_qa, False))
+    assert [type(e) for e in errors] == [Conflict], errors
+    with committing_app.app_context():
+        decisions = db.session.scalars(
+            select(QADecision.agrees).where(QADecision.assessment_id == assessment_id)
+        ).all()
+        assert decisions == [True]
+        assert db.session.get(Assessment, assessment_id).status is AssessmentStatus.ASSURED

@@ -100,16 +100,23 @@ def test_oversize_upload_is_refused_with_413(app, login, portfolio, monkeypatch)
 
 def test_failed_commit_deletes_the_blob(app, login, portfolio, monkeypatch) -> None:
     client = login(portfolio.apprentice)
-    before = counts()
+    before = set(get_storage().keys("evidence/"))
+    at_commit: list[set[str]] = []
 
     def broken_commit() -> None:
+        # The upload reached its commit with its blob stored: without this the test would also
+        # pass for an upload that failed before storing anything.
+        at_commit.append(set(get_storage().keys("evidence/")) - before)
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(db.get_session().__class__, "commit", lambda self: broken_commit())
     response = upload(client, portfolio.id, "photo.jpg", (SAMPLES / "sample.jpg").read_bytes())
     assert response.status_code == 500
     monkeypatch.undo()
-    assert counts()[2] == before[2]
+    assert len(at_commit) == 1 and len(at_commit[0]) == 1, at_commit
+    (written,) = at_commit[0]
+    assert not get_storage().exists(written)
+    assert set(get_storage().keys("evidence/")) == before
 
 
 def test_multipart_fallback_keeps_good_files_and_explains_bad_ones(login, portfolio) -> None:
@@ -245,6 +252,32 @@ def test_apprentice_cannot_review_and_tutor_cannot_tag(login, portfolio, photo) 
         data={"tag-reference": FIRST_UNIT, "tag-justification": "tutor tagging on their behalf"},
     )
     assert response.status_code == 403
+
+
+def test_a_removed_tag_is_neither_edited_nor_reviewed(portfolio) -> None:
+    from showcase.errors import Conflict
+    from showcase.evidence import services
+
+    item = services.add_evidence(
+        portfolio.apprentice,
+        portfolio,
+        storage=None,
+        stream=None,
+        filename=None,
+        max_bytes=1,
+        details=services.EvidenceDetails(title="Account", description="What I did."),
+    )
+    tag = services.tag_evidence(
+        portfolio.apprentice, item, ref=FIRST_UNIT, justification="I explained who they are."
+    )
+    services.remove_tag(portfolio.apprentice, tag)
+    services.remove_tag(portfolio.apprentice, tag)  # again: nothing more happens
+    with pytest.raises(Conflict, match="has been removed"):
+        services.edit_tag(portfolio.apprentice, tag, justification="Reworded after removal.")
+    with pytest.raises(Conflict, match="has been removed"):
+        services.review_tag(portfolio.tutor, tag, accept=True)
+    assert [e.action for e in tag.events] == ["created", "removed"]
+    assert (tag.status, tag.justification) == (TagStatus.PENDING, "I explained who they are.")
 
 
 def test_tag_must_belong_to_the_apprentices_standard(login, portfolio, photo) -> None:

@@ -517,16 +517,17 @@ def test_api_journey_and_locked_refusals(client, journey) -> None:
     )
     assert judged.get_json()["computed"]["overall"] == "fail"
     assert client.get(f"/api/v1/assessments/{aid}", headers=outsider).status_code == 404
-    # The quality assurer may read the assessment but not judge it.
+    # The quality assurer samples confirmed grades: before one, the assessment is not theirs
+    # to see (tests/functional/test_iqa_scope.py has the rest).
     by_qa = client.put(
         f"/api/v1/assessments/{aid}/judgements",
         headers=api_headers(people["qa"]),
         json={"judgements": [{"ref": first, "met": True}]},
     )
-    assert by_qa.status_code == 403
+    assert by_qa.status_code == 404
     assert (
         client.get(f"/api/v1/assessments/{aid}", headers=api_headers(people["qa"])).status_code
-        == 200
+        == 404
     )
 
 
@@ -535,7 +536,7 @@ def test_api_journey_and_locked_refusals(client, journey) -> None:
     [
         ("other_assessor", 404),  # not party, not assigned: cannot even see it
         ("assessor", 404),  # assessors read through their assignment, never change the showcase
-        ("qa", 409),  # the assessment organisation may read it, but it is locked
+        ("qa", 404),  # quality assurers read through a graded assessment, never this
         ("ao_admin", 409),
     ],
 )
