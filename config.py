@@ -92,6 +92,21 @@ class Config:
     #: who can rewrite the database cannot forge a checkpoint. Required in production; elsewhere
     #: a development key is derived from SECRET_KEY and labelled "dev-" in every checkpoint.
     AUDIT_CHECKPOINT_KEY: str | None = None
+    #: Background jobs (emails, digests, reminders): "inline" runs each one in-process right
+    #: after the commit that asked for it (the embedded default: no extra server), "rq" puts
+    #: it on a Redis queue for `flask jobs worker` processes on any host.
+    JOBS = "inline"
+    #: Redis of the "rq" job queue (a separate db number from the rate-limit store is tidy).
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+    #: Name of the RQ queue Showcase uses.
+    JOBS_QUEUE = "showcase"
+    #: Seconds between the attempts of a failed job (RQ Retry: one retry per entry).
+    JOBS_RETRY_INTERVALS = [30, 120, 600, 1800, 7200]
+    #: When the daily digest and the review reminders run (cron syntax, UTC), and how often
+    #: emails still unsent (their jobs lost or out of retries) are queued again.
+    DIGEST_CRON = "0 7 * * *"
+    REMINDERS_CRON = "0 6 * * *"
+    RESEND_CRON = "*/15 * * * *"
 
 
 class DevelopmentConfig(Config):

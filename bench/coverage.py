@@ -96,13 +96,14 @@ def build(args: argparse.Namespace, url: str) -> None:
     from showcase.accounts.passwords import hash_password
     from showcase.db import get_database
     from showcase.standards import services as standards
+    from showcase.standards.loaders import get_standard_or_404
 
     app = create_app("testing", DATABASE_URL=url)
     migrate.upgrade(get_database(app).engine)
     with app.app_context():
         standards.import_bundled()
         db.session.commit()
-        standard = standards.get_standard_or_404("ST0072")
+        standard = get_standard_or_404("ST0072")
         unit_ids = [r.id for r in standard.references if r.kind.value == "unit"]
         standard_id = standard.id
     rng = random.Random(args.seed)

@@ -126,6 +126,7 @@ from showcase.db import get_database
 from showcase.demo import DEMO_PASSWORD
 from showcase.portfolios import services as portfolios
 from showcase.standards import services as standards
+from showcase.standards.loaders import get_standard_or_404
 import datetime as dt
 app = create_app()
 migrate.upgrade(get_database(app).engine)
@@ -143,7 +144,7 @@ with app.app_context():
     item = portfolios.create_apprenticeship(
         None,
         apprentice=amira,
-        standard=standards.get_standard_or_404("ST0072"),
+        standard=get_standard_or_404("ST0072"),
         start_date=dt.date.today() - dt.timedelta(days=400),
         line_manager=manager,
         tutor=person("tutor@brightpath.test", "Tara Singh", Role.TUTOR, provider),

@@ -46,6 +46,9 @@ echo "==> ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "==> mypy"
+.venv/bin/mypy
+
 echo "==> pytest"
 export SHOWCASE_CHROMIUM=${SHOWCASE_CHROMIUM:-/usr/bin/chromium}
 exec .venv/bin/pytest "$@"

@@ -31,12 +31,18 @@ def create_app(config: type[Config] | str | None = None, **overrides: Any) -> Fl
     from showcase.errorhandlers import init_error_handlers
     from showcase.extensions import csrf, limiter
     from showcase.inputs import init_inputs
+    from showcase.jobs import init_jobs
+    from showcase.mail import init_mail
+    from showcase.notifications import init_notifications
     from showcase.security import init_security_headers
     from showcase.storage_ext import init_storage
     from showcase.views import init_views
 
     init_inputs(app)  # first: routes bind its converters, CSRF's hook reads the capped form
     init_db(app)
+    init_jobs(app)  # after init_db: starts each session's jobs after its commit
+    init_mail(app)
+    init_notifications(app)
     init_storage(app)
     csrf.init_app(app)
     limiter.init_app(app)

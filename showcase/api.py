@@ -71,6 +71,12 @@ def text(max_length: int | InstrumentedAttribute[Any] | None = None, **constrain
 Text = text()
 
 
+def validated_body() -> Any:
+    """The request's JSON body as spectree validated it: an instance of the route's ``json=``
+    model (annotate it where it is read: ``body: TagIn = validated_body()``)."""
+    return request.context.json  # type: ignore[attr-defined]
+
+
 # -- the error shape and the statuses each operation declares --------------------------------
 
 
@@ -272,6 +278,7 @@ def init_api(app: Flask) -> None:
     from showcase.accounts import api as _accounts_api  # noqa: F401
     from showcase.assessment import api as _assessment_api  # noqa: F401
     from showcase.coverage import api as _coverage_api  # noqa: F401
+    from showcase.dashboard import api as _dashboard_api  # noqa: F401
     from showcase.evidence import api as _evidence_api  # noqa: F401
     from showcase.extensions import csrf
     from showcase.portfolios import api as _portfolios_api  # noqa: F401

@@ -101,6 +101,9 @@ def init_cli(app: Flask) -> None:
     from showcase.coverage.cli import coverage_cli
 
     app.cli.add_command(coverage_cli)
+    from showcase.jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)
     # Last: every group added above, whoever added it.
     for command in app.cli.commands.values():
         if isinstance(command, click.Group):

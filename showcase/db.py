@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, inspect, select
 from sqlalchemy.exc import NoResultFound
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapper, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
@@ -125,6 +125,11 @@ def init_db(app: Flask) -> None:
     """Create the engine from ``DATABASE_URL`` and close the session after each app context."""
     app.extensions["showcase.db"] = Database(build_engine(app.config["DATABASE_URL"]))
 
+    @app.after_request
+    def _end_request_transaction(response: Response) -> Response:
+        end_request_transaction(response.status_code)
+        return response
+
     @app.teardown_request
     def _close_request_session(_exc: BaseException | None) -> None:
         session = request.__dict__.pop("_db_session", None)
@@ -136,6 +141,27 @@ def init_db(app: Flask) -> None:
         session = g.pop("_db_session", None)
         if session is not None:
             session.close()
+
+
+#: Methods that never change anything: their transaction is rolled back, never committed.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def end_request_transaction(status_code: int) -> None:
+    """The one place a request's changes are committed (indico's ``RH.process``, warehouse's
+    pyramid_tm): a mutating request that succeeded (any status under 400) commits; anything
+    else rolls back. Handlers and services only flush, so no handler can commit twice or forget
+    to. A failing commit raises here, before the response is sent, and the error handlers
+    answer for it (503 when the database is down), so a client never sees a success that was
+    not saved. Handlers that must commit part-way (one file of a multi-file form at a time) call
+    ``commit()`` themselves; what is left is committed here as usual."""
+    session = request.__dict__.get("_db_session")
+    if session is None:
+        return
+    if request.method not in SAFE_METHODS and status_code < 400:
+        session.commit()
+    else:
+        session.rollback()
 
 
 def get_database(app: Flask | None = None) -> Database:
@@ -194,7 +220,8 @@ def lock_for_change(obj: Any, *also: Any) -> None:
         if identity is not None:  # one added in this transaction is current already
             wanted.setdefault(type(other), set()).add(identity[0])
     for other_cls, ids in wanted.items():
-        (key,) = inspect(other_cls).primary_key
+        mapper: Mapper[Any] = inspect(other_cls)
+        (key,) = mapper.primary_key
         session.scalars(
             select(other_cls)
             .where(key.in_(sorted(ids)))

@@ -13,6 +13,7 @@ from showcase.accounts import services as accounts
 from showcase.accounts.models import Organisation, OrganisationKind, Role, User
 from showcase.portfolios import services as portfolios
 from showcase.standards import services as standards
+from showcase.standards.loaders import get_standard_or_404
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 
@@ -29,8 +30,8 @@ def load_demo(today: dt.date | None = None) -> list[User]:
     """Create the demo organisations, people and apprenticeships (flushes; caller commits)."""
     today = today or dt.date.today()
     standards.import_bundled()
-    st0072 = standards.get_standard_or_404("ST0072")
-    tlii = standards.get_standard_or_404("TLII4001")
+    st0072 = get_standard_or_404("ST0072")
+    tlii = get_standard_or_404("TLII4001")
 
     def org(name: str, kind: OrganisationKind) -> Organisation:
         return accounts.create_organisation(None, name=name, kind=kind)

@@ -17,8 +17,9 @@ from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services as reviews
 from showcase.reviews.demo import apprenticeship_of
 from showcase.reviews.models import ActionOutcome
-from showcase.standards.coverage import add_months
 from showcase.standards.services import doc_for
+from showcase.standards.sufficiency import add_months
+from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
 
@@ -150,8 +151,8 @@ def add_demo_showcase(today: dt.date) -> None:
         for signer in (amira.tutor, amira.line_manager, amira.apprentice):
             reviews.sign_review(signer, review)
     storage = get_storage()
-    with evidence.blobs_removed_on_failure(storage) as written:
-        submissions.lock(amira.apprentice, draft, storage=storage, written=written)
+    with blobs_removed_on_failure(storage) as written:
+        submissions.lock_submission(amira.apprentice, draft, storage=storage, written=written)
 
     admin = db.session.scalar(select(User).where(User.email == "office@epa.test"))
     assessor = db.session.scalar(select(User).where(User.email == "assessor@epa.test"))

@@ -37,6 +37,7 @@ from showcase.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from showcase.storage.ingest import RequestBody
 
 #: The largest id the database holds: every primary key is a 32-bit ``integer`` on PostgreSQL.
 MAX_ID = 2**31 - 1
@@ -48,7 +49,7 @@ MAX_JSON_DEPTH = 32
 UPLOAD_ENDPOINTS = frozenset(
     {
         "evidence.upload",  # the upload page: raw body or multipart
-        "uploads.append",  # a resumable upload's part, from the page
+        "evidence.append_upload",  # a resumable upload's part, from the page
         "api.upload_evidence",
         "api.append_upload",
     }
@@ -193,6 +194,15 @@ class ShowcaseRequest(FlaskRequest):
     """Flask's request with bounded integer parameters and JSON errors in Showcase's shape."""
 
     parameter_storage_class = BoundedMultiDict
+
+    def _get_stream_for_parsing(self) -> Any:
+        # A multipart form (the no-script upload page) is read through the same length-counting
+        # body as every other upload, so a form whose client went away mid-file is refused as
+        # incomplete (400) instead of parsing as a form that chose no file.
+        stream = super()._get_stream_for_parsing()
+        if self.mimetype == "multipart/form-data":
+            return RequestBody(stream, length=self.content_length)
+        return stream
 
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         if e is None:

@@ -6,7 +6,8 @@ from showcase.audit.models import AuditEntry
 from showcase.coverage.models import CoverageRollup
 from showcase.db import Base
 from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent, UploadSession
-from showcase.mail.models import OutboxMessage
+from showcase.mail.models import EmailDelivery, OutboxMessage
+from showcase.notifications.models import Notification, NotificationPreference
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews.models import ActionFollowUp, ProgressReview, ReviewAction
 from showcase.standards.models import Standard, StandardReference
@@ -25,6 +26,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CoverageRollup",
+    "EmailDelivery",
     "Evidence",
     "EvidenceTag",
     "GapAcknowledgement",
@@ -32,6 +34,8 @@ __all__ = [
     "Invitation",
     "Judgement",
     "MethodRecord",
+    "Notification",
+    "NotificationPreference",
     "Organisation",
     "OutboxMessage",
     "ProgressReview",

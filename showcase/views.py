@@ -19,28 +19,32 @@ log = logging.getLogger(__name__)
 
 def init_views(app: Flask) -> None:
     from showcase.accounts.views import bp as accounts
+    from showcase.admin.audit import bp as audit
     from showcase.assessment.views import bp as assessment
-    from showcase.audit.views import bp as audit
     from showcase.coverage.views import bp as coverage
-    from showcase.evidence.resumable import bp as uploads
+    from showcase.dashboard.views import bp as dashboard
     from showcase.evidence.views import bp as evidence
+    from showcase.home.views import bp as home
     from showcase.mail.views import bp as mail
+    from showcase.notifications.views import bp as notifications
     from showcase.portfolios.views import bp as portfolios
     from showcase.reviews.views import bp as reviews
     from showcase.standards.views import bp as standards
     from showcase.submissions.views import bp as submissions
 
+    app.register_blueprint(home)
     app.register_blueprint(accounts)
     app.register_blueprint(portfolios)
     app.register_blueprint(evidence)
-    app.register_blueprint(uploads)
     app.register_blueprint(standards)
     app.register_blueprint(submissions)
     app.register_blueprint(assessment)
     app.register_blueprint(audit)
     app.register_blueprint(coverage)
+    app.register_blueprint(dashboard)
     app.register_blueprint(reviews)
     app.register_blueprint(mail)
+    app.register_blueprint(notifications)
 
     @app.get("/healthz")
     def healthz() -> dict:

@@ -1,7 +1,7 @@
 // Uploads each chosen file with a progress bar and a message per file.
 // Small files go in one request whose body is the raw file, so the server streams it to storage
 // without a multipart parser. Large files (recordings from phones on flaky connections) go in
-// parts through the resumable protocol (see showcase/evidence/resumable.py): after a dropped
+// parts through the resumable protocol (see showcase/evidence/views.py): after a dropped
 // connection the script asks the server how far it got and carries on from there, retrying with
 // backoff a few times before offering a "Resume" button.
 // A one-request upload carries the file's SHA-256 (Repr-Digest, RFC 9530) so the server refuses

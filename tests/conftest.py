@@ -8,7 +8,6 @@ cannot be reached the PostgreSQL half is skipped, except under CI=true, where th
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import pathlib
 from collections.abc import Iterator
@@ -20,11 +19,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from showcase import create_app, db, migrate
-from showcase.accounts.models import Organisation, OrganisationKind, Role, User
-from showcase.accounts.passwords import hash_password
+from showcase.accounts.models import User
 from showcase.db import get_database
-from showcase.portfolios.models import Apprenticeship
 from showcase.standards import services as standards
+from showcase.storage import blobs_removed_on_failure
+from showcase.storage_ext import get_storage
+from showcase.submissions import services as submissions
+from showcase.submissions.models import Submission
+from tests.factories import PASSWORD, Factory, build_journey, prepare
 
 _BASE_POSTGRES_URL = make_url(
     os.environ.get(
@@ -36,8 +38,6 @@ _BASE_POSTGRES_URL = make_url(
 POSTGRES_URL = _BASE_POSTGRES_URL.set(
     database=f"{_BASE_POSTGRES_URL.database}_{os.getpid()}"
 ).render_as_string(hide_password=False)
-PASSWORD = "correct horse battery"
-_PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is slow on purpose
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -168,7 +168,6 @@ def _forget_audit_checkpoints(app: Flask) -> None:
     """Audit checkpoints describe a chain that has just been rolled back: drop them too, or
     the next test's chain would look truncated against them (the store outlives each test)."""
     from showcase.audit.checkpoints import PREFIX
-    from showcase.storage_ext import get_storage
 
     with app.app_context():
         storage = get_storage()
@@ -203,79 +202,30 @@ def count_queries(app: Flask):
     return counter
 
 
-# ---- factories: they flush, never commit ----------------------------------------------
-
-
-class Factory:
-    """Builds related rows with sensible defaults; each call flushes."""
-
-    def __init__(self) -> None:
-        self._n = 0
-
-    def _next(self) -> int:
-        self._n += 1
-        return self._n
-
-    def organisation(
-        self, kind: OrganisationKind = OrganisationKind.EMPLOYER, name: str | None = None
-    ) -> Organisation:
-        org = Organisation(name=name or f"{kind.label} {self._next()}", kind=kind)
-        db.session.add(org)
-        db.session.flush()
-        return org
-
-    def user(self, role: Role, organisation: Organisation | None = None, **values) -> User:
-        n = self._next()
-        if organisation is None and role is not Role.ADMIN:
-            kind = {
-                Role.APPRENTICE: OrganisationKind.EMPLOYER,
-                Role.EMPLOYER_CONTACT: OrganisationKind.EMPLOYER,
-                Role.TUTOR: OrganisationKind.TRAINING_PROVIDER,
-                Role.ASSESSOR: OrganisationKind.ASSESSMENT_ORGANISATION,
-                Role.QUALITY_ASSURER: OrganisationKind.ASSESSMENT_ORGANISATION,
-            }[role]
-            organisation = self.organisation(kind)
-        values.setdefault("email", f"{role.value}{n}@example.test")
-        values.setdefault("name", f"{role.label} {n}")
-        values.setdefault("password_hash", _PASSWORD_HASH)
-        user = User(role=role, organisation=organisation, **values)
-        db.session.add(user)
-        db.session.flush()
-        return user
-
-    def apprenticeship(
-        self,
-        *,
-        apprentice: User | None = None,
-        line_manager: User | None = None,
-        tutor: User | None = None,
-        code: str = "ST0072",
-        start_date: dt.date | None = None,
-    ) -> Apprenticeship:
-        employer = (
-            (apprentice or line_manager).organisation if (apprentice or line_manager) else None
-        )
-        employer = employer or self.organisation(OrganisationKind.EMPLOYER)
-        apprentice = apprentice or self.user(Role.APPRENTICE, employer)
-        line_manager = line_manager or self.user(Role.EMPLOYER_CONTACT, employer)
-        tutor = tutor or self.user(Role.TUTOR)
-        item = Apprenticeship(
-            apprentice=apprentice,
-            standard=standards.get_standard_or_404(code),
-            start_date=start_date or dt.date.today() - dt.timedelta(days=120),
-            employer=employer,
-            line_manager=line_manager,
-            provider=tutor.organisation,
-            tutor=tutor,
-        )
-        db.session.add(item)
-        db.session.flush()
-        return item
+# ---- factories: they flush, never commit (tests/factories.py) ---------------------------
 
 
 @pytest.fixture
 def make(session) -> Factory:
     return Factory()
+
+
+@pytest.fixture
+def journey(make):
+    """``build_journey``: an apprentice 13 months in, two items, an assessment organisation."""
+    return build_journey(make)
+
+
+@pytest.fixture
+def locked(journey) -> Submission:
+    """The journey's showcase, prepared and locked by the apprentice."""
+    draft = prepare(journey)
+    storage = get_storage()
+    with blobs_removed_on_failure(storage) as written:
+        submissions.lock_submission(
+            journey[2]["apprentice"], draft, storage=storage, written=written
+        )
+    return draft
 
 
 def sign_in(client: FlaskClient, user: User, *, remember: bool = False) -> None:

@@ -78,27 +78,6 @@ def invite(email: str) -> None:
     click.echo(invitation_url(token))
 
 
-@users_cli.command("move")
-@click.argument("email")
-@click.option("--org", "org_id", type=int, required=True, help="The new organisation's id.")
-@click.option(
-    "--role",
-    type=click.Choice([r.value for r in Role]),
-    help="Their role there, when their current role does not fit it (e.g. assessor).",
-)
-def move(email: str, org_id: int, role: str | None) -> None:
-    """Move a person to another organisation (their membership history is kept, audited)."""
-    user = db.session.scalar(select(User).where(User.email == services.normalise_email(email)))
-    if user is None:
-        raise click.BadParameter(f"No user {email}.")
-    org = db.session.get(Organisation, org_id)
-    if org is None:
-        raise click.BadParameter(f"No organisation {org_id}.", param_hint="--org")
-    memberships.move_user(None, user, org, role=Role(role) if role else None)
-    db.session.commit()
-    click.echo(f"{user.email} moved to {org.name} as {user.role.label}.")
-
-
 @users_cli.command("history")
 @click.argument("email")
 def history(email: str) -> None:

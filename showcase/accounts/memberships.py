@@ -1,5 +1,6 @@
-"""Organisation memberships as a history: joining, moving to another organisation, and who
-belonged where when. Services take the acting user and only flush."""
+"""Organisation memberships as a history: joining, and who belonged where when. Moving a person
+to another organisation depends on their apprenticeship roles, so it lives in
+``showcase.portfolios.moves``."""
 
 from __future__ import annotations
 
@@ -11,16 +12,12 @@ from sqlalchemy import or_, select
 
 from showcase import db
 from showcase.accounts.models import (
-    ROLE_ORGANISATION_KINDS,
     Organisation,
     OrganisationMembership,
     Role,
     User,
     period_text,
 )
-from showcase.accounts.permissions import can_manage_organisation
-from showcase.audit.services import record
-from showcase.errors import Forbidden, ValidationFailed
 
 
 def open_membership(
@@ -44,106 +41,6 @@ def current_membership(user: User) -> OrganisationMembership | None:
             OrganisationMembership.user_id == user.id, OrganisationMembership.ended_at.is_(None)
         )
     )
-
-
-def can_move_user(actor: User, user: User, organisation: Organisation) -> bool:
-    """Platform admins, or admins of both the person's organisation and the new one."""
-    if actor.is_platform_admin:
-        return True
-    return (
-        user.organisation is not None
-        and can_manage_organisation(actor, user.organisation)
-        and can_manage_organisation(actor, organisation)
-    )
-
-
-def move_user(
-    actor: User | None, user: User, organisation: Organisation, *, role: Role | None = None
-) -> OrganisationMembership:
-    """End ``user``'s current membership and start one in ``organisation`` (audited).
-
-    ``role`` is the person's role there; it is needed when their role does not fit the new
-    organisation (a tutor who joins an assessment organisation becomes an assessor).
-    """
-    if actor is not None and not can_move_user(actor, user, organisation):
-        raise Forbidden("Only administrators of both organisations (or the platform) move people.")
-    db.lock_for_change(user)
-    role = Role(role) if role is not None else user.role
-    if organisation.id == user.organisation_id and role is user.role:
-        raise ValidationFailed(f"{user.name} is already with {organisation.name}.", field="org")
-    if organisation.kind not in ROLE_ORGANISATION_KINDS[role]:
-        raise ValidationFailed(
-            f"A {role.label.lower()} belongs to a "
-            + " or ".join(k.label.lower() for k in ROLE_ORGANISATION_KINDS[role])
-            + f", not to a {organisation.kind.label.lower()}; give their new role.",
-            field="role",
-        )
-    _refuse_while_party(user)
-    now = db.utcnow()
-    previous = current_membership(user)
-    if previous is not None:
-        previous.ended_at = now
-    elif user.organisation is not None:
-        # People created before memberships were recorded: their past membership is known
-        # from their account's creation.
-        db.session.add(
-            OrganisationMembership(
-                user=user,
-                organisation_id=user.organisation_id,
-                role=user.role,
-                started_at=user.created_at,
-                ended_at=now,
-            )
-        )
-    db.session.flush()  # end the old row before the new one (one current membership)
-    from_id, from_role = user.organisation_id, user.role
-    user.organisation = organisation
-    user.role = role
-    membership = open_membership(user, organisation, at=now)
-    assert membership is not None
-    record(
-        actor,
-        "user.moved",
-        user,
-        from_organisation_id=from_id,
-        to_organisation_id=organisation.id,
-        from_role=from_role.value,
-        to_role=role.value,
-    )
-    return membership
-
-
-def _refuse_while_party(user: User) -> None:
-    """A current apprentice, tutor or line manager stays with their organisation until their
-    apprenticeships are handed over: the apprenticeship's employer and provider follow them."""
-    # Imported here: portfolios builds on accounts, not the other way round; this one check
-    # needs to know whether the person still holds an apprenticeship role.
-    from showcase.portfolios.models import Apprenticeship
-
-    enrolled = db.session.scalars(
-        select(Apprenticeship.id).where(Apprenticeship.apprentice_id == user.id)
-    ).all()
-    if enrolled:
-        raise ValidationFailed(
-            f"{user.name} is enrolled as an apprentice with their employer; "
-            "an apprentice cannot move to another organisation while enrolled.",
-            field="org",
-        )
-    count = len(
-        db.session.scalars(
-            select(Apprenticeship.id).where(
-                or_(Apprenticeship.tutor_id == user.id, Apprenticeship.line_manager_id == user.id)
-            )
-        ).all()
-    )
-    if count:
-        raise ValidationFailed(
-            f"{user.name} is still the tutor or line manager of {count} apprenticeship"
-            + ("s" if count != 1 else "")
-            + "; hand those over first (the apprenticeship's tutor and line manager page, or "
-            "`flask apprenticeships change`).",
-            field="org",
-        )
 
 
 @dataclass(frozen=True)

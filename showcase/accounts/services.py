@@ -125,14 +125,6 @@ def create_user(
     return user
 
 
-def get_managed_user_or_404(actor: User, user_id: int) -> User:
-    """A person ``actor`` administers; the same 404 whether they exist elsewhere or not at all."""
-    user = db.session.get(User, user_id)
-    if user is None or not can_manage_user(actor, user):
-        raise NotFound(NO_SUCH_PERSON)
-    return user
-
-
 def set_password(user: User, password: str) -> None:
     """Set a new password and end every existing session of the user."""
     problem = password_problem(password, email=user.email, name=user.name)

@@ -35,6 +35,7 @@ from showcase.accounts.forms import (
     SignOutEverywhereForm,
     UserForm,
 )
+from showcase.accounts.loaders import get_managed_user_or_404, get_organisation_or_404
 from showcase.accounts.login import roles_required
 from showcase.accounts.models import (
     ApiToken,
@@ -44,8 +45,7 @@ from showcase.accounts.models import (
     Role,
     User,
 )
-from showcase.accounts.permissions import can_manage_organisation
-from showcase.errors import NotFound, ShowcaseError
+from showcase.errors import ShowcaseError
 from showcase.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
@@ -100,7 +100,7 @@ def safe_next(target: str | None) -> str | None:
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in() -> str | Response:
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.home"))
+        return redirect(url_for("home.index"))
     form = SignInForm()
     error = None
     if form.validate_on_submit():
@@ -119,7 +119,7 @@ def sign_in() -> str | Response:
             db.session.commit()
             session.clear()  # a fresh session on sign-in: no fixation
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     status = 401 if error else 200
     return render_template("accounts/sign_in.html", form=form, error=error), status
 
@@ -187,7 +187,7 @@ def _set_password_page(token: str, purpose: InvitationPurpose) -> str | Response
             session.clear()
             login_user(user)
             flash("Your password is set. Welcome to Showcase.", "success")
-            return redirect(url_for("accounts.home"))
+            return redirect(url_for("home.index"))
     return render_template(
         "accounts/accept_invitation.html",
         form=form,
@@ -197,23 +197,7 @@ def _set_password_page(token: str, purpose: InvitationPurpose) -> str | Response
     )
 
 
-@bp.get("/")
-@login_required
-def home() -> str:
-    from showcase.assessment.views import assessments_for
-    from showcase.portfolios.services import list_apprenticeships
-
-    user: User = current_user
-    context: dict = {
-        "apprenticeships": list_apprenticeships(user),
-        "assessments": assessments_for(user),
-    }
-    if user.role is Role.ADMIN:
-        context["organisations"] = _managed_organisations(user)
-    return render_template(f"home/{user.role.value}.html", **context)
-
-
-def _managed_organisations(user: User) -> list[Organisation]:
+def managed_organisations(user: User) -> list[Organisation]:
     stmt = select(Organisation).order_by(Organisation.name)
     if not user.is_platform_admin:
         stmt = stmt.where(Organisation.id == user.organisation_id)
@@ -319,13 +303,6 @@ def revoke_api_token(token_id: int) -> Response:
 # ---- administration ------------------------------------------------------------------
 
 
-def get_organisation_or_404(user: User, organisation_id: int) -> Organisation:
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None or not can_manage_organisation(user, organisation):
-        raise NotFound("No such organisation among those you administer.")
-    return organisation
-
-
 @bp.route("/admin/organisations", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def organisations() -> str | Response:
@@ -338,7 +315,7 @@ def organisations() -> str | Response:
         flash(f"{org.name} created.", "success")
         return redirect(url_for("accounts.organisation", organisation_id=org.id))
     return render_template(
-        "admin/organisations.html", organisations=_managed_organisations(current_user), form=form
+        "admin/organisations.html", organisations=managed_organisations(current_user), form=form
     )
 
 
@@ -385,7 +362,7 @@ def _back_to(user: User) -> Response:
 @bp.post("/admin/users/<int:user_id>/invite")
 @roles_required(Role.ADMIN)
 def reinvite(user_id: int) -> Response:
-    user = services.get_managed_user_or_404(current_user, user_id)
+    user = get_managed_user_or_404(current_user, user_id)
     if EmptyForm().validate_on_submit():
         services.send_invitation(
             current_user, user, ttl_hours=current_app.config["INVITATION_TTL_HOURS"]
@@ -398,7 +375,7 @@ def reinvite(user_id: int) -> Response:
 @bp.post("/admin/users/<int:user_id>/reset-password")
 @roles_required(Role.ADMIN)
 def force_password_reset(user_id: int) -> Response:
-    user = services.get_managed_user_or_404(current_user, user_id)
+    user = get_managed_user_or_404(current_user, user_id)
     if EmptyForm().validate_on_submit():
         services.force_password_reset(
             current_user, user, ttl_hours=current_app.config["PASSWORD_RESET_TTL_HOURS"]

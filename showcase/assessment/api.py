@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import request
 from flask_login import current_user
 from pydantic import BaseModel
 
 from showcase import db
 from showcase.accounts.models import User
-from showcase.api import Count, Id, Text, bp, responses, spec, text
+from showcase.api import Count, Id, Text, bp, responses, spec, text, validated_body
 from showcase.assessment import services
+from showcase.assessment.loaders import get_assessment_or_404
 from showcase.assessment.models import Assessment
-from showcase.assessment.views import get_assessment_or_404, refusals_audited
+from showcase.assessment.views import refusals_audited
 from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.errors import ValidationFailed
 from showcase.standards.models import StandardReference
@@ -71,16 +71,12 @@ def serialise(assessment: Assessment) -> AssessmentOut:
     )
 
 
-def _body() -> Any:
-    return request.context.json  # type: ignore[attr-defined]
-
-
 @bp.post("/submissions/<int:submission_id>/assessment")
 @spec.validate(json=AssignIn, resp=responses(403, 409, HTTP_201=AssessmentOut), tags=["assessment"])
 def assign(submission_id: int) -> tuple[AssessmentOut, int]:
     """Assign an independent assessor (the assessment organisation's admin)."""
     submission = get_submission_or_404(current_user, submission_id)
-    assessor = db.session.get(User, _body().assessor_id)
+    assessor = db.session.get(User, validated_body().assessor_id)
     if assessor is None:
         raise ValidationFailed("No such assessor.", field="assessor_id")
     with refusals_audited(current_user, submission, assessor):
@@ -104,7 +100,7 @@ def put_judgements(assessment_id: int) -> AssessmentOut:
     """Record met / not met (null: not yet assessed) per criterion, with comments."""
     assessment = get_assessment_or_404(current_user, assessment_id)
     services.record_judgements(
-        current_user, assessment, [(j.ref, j.met, j.comment) for j in _body().judgements]
+        current_user, assessment, [(j.ref, j.met, j.comment) for j in validated_body().judgements]
     )
     db.session.commit()
     return serialise(assessment)
@@ -115,7 +111,7 @@ def put_judgements(assessment_id: int) -> AssessmentOut:
 def put_record(assessment_id: int, method_key: str) -> AssessmentOut:
     """The observation or professional discussion record."""
     assessment = get_assessment_or_404(current_user, assessment_id)
-    body: RecordIn = _body()
+    body: RecordIn = validated_body()
     services.save_method_record(
         current_user,
         assessment,
@@ -146,7 +142,7 @@ def confirm(assessment_id: int) -> AssessmentOut:
 def qa(assessment_id: int) -> AssessmentOut:
     """A quality assurer agrees, or disagrees and sends the assessment back for a second review."""
     assessment = get_assessment_or_404(current_user, assessment_id)
-    body: QAIn = _body()
+    body: QAIn = validated_body()
     services.decide_qa(current_user, assessment, agrees=body.agrees, reasons=body.reasons)
     db.session.commit()
     return serialise(assessment)

@@ -9,7 +9,6 @@ from dataclasses import asdict
 from fractions import Fraction
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from showcase import db
 from showcase.accounts.memberships import memberships_during
@@ -22,7 +21,7 @@ from showcase.assessment.models import (
     QADecision,
 )
 from showcase.audit.services import record
-from showcase.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from showcase.errors import Conflict, Forbidden, ValidationFailed
 from showcase.portfolios.models import Apprenticeship, ApprenticeshipParty, start_of
 from showcase.portfolios.services import party_history
 from showcase.standards.grading import AssessmentResult, grade
@@ -400,19 +399,3 @@ def decide_qa(actor: User, assessment: Assessment, *, agrees: bool, reasons: str
         agrees=agrees,
     )
     return decision
-
-
-def load_assessment(assessment_id: int) -> Assessment:
-    assessment = db.session.scalar(
-        select(Assessment)
-        .where(Assessment.id == assessment_id)
-        .options(
-            # The workspace reads every judgement's criterion ref: load them with it.
-            selectinload(Assessment.judgements).joinedload(Judgement.reference),
-            selectinload(Assessment.records),
-            selectinload(Assessment.qa_decisions),
-        )
-    )
-    if assessment is None:
-        raise NotFound("No such assessment, or it is not yours to see.")
-    return assessment

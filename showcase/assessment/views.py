@@ -17,30 +17,20 @@ from showcase import db
 from showcase.accounts.login import roles_required
 from showcase.accounts.models import Role, User
 from showcase.assessment import services
+from showcase.assessment.loaders import get_assessment_or_404, get_queued_submission_or_404
 from showcase.assessment.models import Assessment, AssessmentStatus
-from showcase.assessment.permissions import can_view_assessment
 from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.audit.services import record
 from showcase.errors import NotFound, ShowcaseError
-from showcase.evidence.serving import serve_stored_file
 from showcase.standards.services import doc_for
 from showcase.storage import file_type
+from showcase.storage.serving import serve_stored_file
 from showcase.storage_ext import get_storage
 from showcase.submissions.models import Submission, SubmissionStatus
 from showcase.submissions.services import verify as verify_submission
 from showcase.web import form_post
 
 bp = Blueprint("assessment", __name__)
-
-
-def get_assessment_or_404(user: User, assessment_id: int) -> Assessment:
-    try:
-        assessment = services.load_assessment(assessment_id)
-    except NotFound:
-        assessment = None
-    if assessment is None or not can_view_assessment(user, assessment):
-        raise NotFound("No such assessment, or it is not assigned to you.")
-    return assessment
 
 
 @bp.get("/admin/assessments")
@@ -103,9 +93,7 @@ def refusals_audited(actor: User, submission: Submission, assessor: User) -> Ite
 @bp.post("/submissions/<int:submission_id>/assign")
 @roles_required(Role.ADMIN)
 def assign(submission_id: int) -> Response:
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.assessment_organisation_id != current_user.organisation_id:
-        raise NotFound("No such showcase in your organisation's queue.")
+    submission = get_queued_submission_or_404(current_user, submission_id)
     assessor_id = request.form.get("assessor_id", type=int)
     assessor = db.session.get(User, assessor_id) if assessor_id else None
     if assessor is None:
@@ -306,23 +294,3 @@ def qa(assessment_id: int) -> Response:
             reasons=request.form.get("reasons", ""),
         )
     return redirect(url_for("assessment.workspace", assessment_id=assessment.id))
-
-
-def assessments_for(user: User) -> list[Assessment]:
-    """The home page's list: an assessor's assignments, or a QA's organisation's grades."""
-    stmt = select(Assessment).join(Submission).order_by(Assessment.assigned_at.desc())
-    if user.role is Role.ASSESSOR:
-        stmt = stmt.where(Assessment.assessor_id == user.id)
-    elif user.role is Role.ADMIN and user.organisation_id:
-        stmt = stmt.where(Submission.assessment_organisation_id == user.organisation_id)
-    elif user.role is Role.QUALITY_ASSURER and user.organisation_id:
-        # Only decisions they may sample: graded, not their own, not related (the permission).
-        stmt = stmt.where(
-            Submission.assessment_organisation_id == user.organisation_id,
-            Assessment.status != AssessmentStatus.ASSIGNED,
-            Assessment.assessor_id != user.id,
-        )
-        return [a for a in db.session.scalars(stmt) if can_view_assessment(user, a)]
-    else:
-        return []
-    return list(db.session.scalars(stmt))

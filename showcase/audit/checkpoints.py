@@ -20,8 +20,8 @@ commit could describe a head that then rolls back, and verify would call an hone
 truncated. Written after the commit, it describes entries that exist. What that costs: if the
 process dies between the commit and the checkpoint, the newest entries are covered only by the
 next checkpoint. The manifest of a locked submission records the head as it stood inside the
-lock's transaction (see ``submissions.services.lock``); that commits with the manifest, so it is
-consistent by construction.
+lock's transaction (see ``submissions.services.lock_submission``); that commits with the
+manifest, so it is consistent by construction.
 
 Concurrency. Two requests committing close together may both checkpoint the same head: the key
 is made of the length and the hash, so the second finds it taken and stops. A slow writer may

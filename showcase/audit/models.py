@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from showcase.accounts.models import User
 from showcase.db import Base, utcnow
+
+if TYPE_CHECKING:
+    from showcase.accounts.models import User
 
 #: The previous hash of the first entry.
 GENESIS = "0" * 64
@@ -31,4 +34,4 @@ class AuditEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship("User")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from blinker import signal
 from sqlalchemy import func, select, text
 
 from showcase import db
-from showcase.accounts.models import User
 from showcase.audit.models import GENESIS, AuditEntry
+
+if TYPE_CHECKING:
+    from showcase.accounts.models import User
 
 #: Arbitrary constant key for PostgreSQL's transaction-scoped advisory lock on the chain tail.
 _CHAIN_LOCK = 7_262_024
@@ -70,6 +73,8 @@ def record(
         # Only a note: the view writes the checkpoint after its commit (checkpoint_if_due),
         # and only if this entry really committed.
         session.info[CHECKPOINT_DUE] = (entry.hash, action)
+    # Subscribers (showcase.notifications) act on the entry in this same transaction.
+    signal("showcase.audit.entry-recorded").send(entry)
     return entry
 
 

@@ -1,4 +1,4 @@
-"""Coverage of a portfolio: the maintained rollup, pages, dashboards and API."""
+"""Coverage of a portfolio: the maintained rollup, its pages and API."""
 
 from showcase.coverage.rollup import register as _register_rollup
 

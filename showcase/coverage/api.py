@@ -1,4 +1,4 @@
-"""Coverage and dashboard endpoints of the JSON API."""
+"""Coverage endpoints of the JSON API (the cohort dashboard's are in ``showcase.dashboard``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from showcase.api import bp, responses, spec
 from showcase.coverage import services
 from showcase.coverage.views import parse_as_of
 from showcase.portfolios.loaders import get_apprenticeship_or_404
-from showcase.standards import coverage
+from showcase.standards import sufficiency
 
 
 class GapOut(BaseModel):
@@ -56,7 +56,7 @@ class CoverageQuery(BaseModel):
     as_of: dt.date | None = None
 
 
-def _group(group: coverage.GroupCoverage) -> GroupOut:
+def _group(group: sufficiency.GroupCoverage) -> GroupOut:
     return GroupOut(
         key=group.key,
         title=group.title,
@@ -66,7 +66,7 @@ def _group(group: coverage.GroupCoverage) -> GroupOut:
     )
 
 
-def serialise_report(apprenticeship_id: int, report: coverage.Report) -> CoverageOut:
+def serialise_report(apprenticeship_id: int, report: sufficiency.Report) -> CoverageOut:
     return CoverageOut(
         apprenticeship_id=apprenticeship_id,
         as_of=report.as_of,
@@ -102,54 +102,3 @@ def get_coverage(apprenticeship_id: int) -> CoverageOut:
     today = dt.date.today()
     as_of = parse_as_of(request.args.get("as_of"), today)
     return serialise_report(apprenticeship.id, services.report_at(apprenticeship, as_of, today))
-
-
-class ReviewDueOut(BaseModel):
-    month: int
-    due: dt.date
-
-
-class DashboardRowOut(BaseModel):
-    apprenticeship_id: int
-    apprentice: str
-    standard: str
-    covered: int
-    total: int
-    percent: int
-    expected_percent: int | None
-    pace: str
-    gaps_by_module: dict[str, int]
-    next_review: ReviewDueOut | None
-    overdue_reviews: list[ReviewDueOut]
-    months_to_gateway: int | None
-
-
-class DashboardOut(BaseModel):
-    items: list[DashboardRowOut]
-
-
-@bp.get("/dashboard")
-@spec.validate(resp=responses(403, HTTP_200=DashboardOut), tags=["coverage"])
-def get_dashboard() -> DashboardOut:
-    """The caller's cohort: coverage, gaps by module, reviews due and time to gateway."""
-    items = []
-    for row in services.dashboard(current_user):
-        items.append(
-            DashboardRowOut(
-                apprenticeship_id=row.apprenticeship_id,
-                apprentice=row.apprentice_name,
-                standard=row.standard_key,
-                covered=row.covered,
-                total=row.total,
-                percent=row.percent,
-                expected_percent=row.expected_percent,
-                pace=row.pace,
-                gaps_by_module=dict(row.module_gaps),
-                next_review=ReviewDueOut(month=row.next_review.month, due=row.next_review.due)
-                if row.next_review
-                else None,
-                overdue_reviews=[ReviewDueOut(month=p.month, due=p.due) for p in row.overdue],
-                months_to_gateway=row.months_to_gateway,
-            )
-        )
-    return DashboardOut(items=items)

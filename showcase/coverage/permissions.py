@@ -1,10 +1,6 @@
-"""Who sees coverage and dashboards. Pure predicates."""
+"""Who sees coverage. No predicates of its own, on purpose.
 
-from __future__ import annotations
-
-from showcase.accounts.models import Role, User
-
-
-def can_see_dashboard(user: User) -> bool:
-    """Line managers, tutors and administrators have a cohort dashboard."""
-    return user.role in (Role.EMPLOYER_CONTACT, Role.TUTOR, Role.ADMIN)
+An apprenticeship's coverage (page, matrix, chart, API) is visible to exactly those who see the
+apprenticeship, so its views load it with ``portfolios.loaders.get_apprenticeship_or_404`` and
+ask nothing more. The cohort dashboard's rule is in ``showcase.dashboard.permissions``.
+"""

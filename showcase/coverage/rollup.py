@@ -19,19 +19,9 @@ from showcase.coverage.models import CoverageRollup, CoverageSummary
 from showcase.db import utcnow
 from showcase.evidence.models import Evidence, EvidenceTag, TagStatus
 from showcase.portfolios.models import Apprenticeship
-from showcase.standards import coverage
+from showcase.standards import sufficiency
 from showcase.standards.models import Standard, StandardReference
-from showcase.standards.services import doc_for
-
-_rules_cache: dict[str, coverage.StandardRules] = {}
-
-
-def rules_for(standard: Standard) -> coverage.StandardRules:
-    """The coverage rules of a standard, cached by file hash (an imported file never changes)."""
-    rules = _rules_cache.get(standard.file_sha256)
-    if rules is None:
-        rules = _rules_cache[standard.file_sha256] = coverage.rules_from_doc(doc_for(standard))
-    return rules
+from showcase.standards.services import rules_for
 
 
 def _live() -> Any:
@@ -84,11 +74,11 @@ def recompute(
         except KeyError:  # a criterion ref: tags only ever point at units, but be safe
             continue
         facts = [
-            coverage.TagFact(ref, 0, str(kind), TagStatus(status).value)
+            sufficiency.TagFact(ref, 0, str(kind), TagStatus(status).value)
             for *_, kind, status, live_count in group
             for _ in range(int(live_count or 0))
         ]
-        counts = coverage.tally(facts, rule.third_party_kinds)
+        counts = sufficiency.tally(facts, rule.third_party_kinds)
         values.append(
             {
                 "apprenticeship_id": apprenticeship_id,
@@ -101,7 +91,7 @@ def recompute(
                 "third_party_count": counts.third_party,
                 "third_party_accepted_count": counts.third_party_accepted,
                 "kinds": ",".join(counts.kinds),
-                "is_covered": coverage.is_covered(rule, counts),
+                "is_covered": sufficiency.is_covered(rule, counts),
             }
         )
     table = CoverageRollup.__table__

@@ -1,21 +1,21 @@
-"""Coverage pages: summary and gaps, the evidence matrix, the chart over time, the dashboard."""
+"""Coverage pages: summary and gaps, the evidence matrix, the chart over time.
+
+The cohort dashboard, which reads coverage and the review schedule, is ``showcase.dashboard``.
+"""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from showcase.coverage import services
-from showcase.coverage.rollup import rules_for
 from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
-from showcase.reviews.services import list_reviews
-from showcase.standards import coverage
+from showcase.standards import sufficiency
+from showcase.standards.services import rules_for
 
 bp = Blueprint("coverage", __name__)
 
@@ -42,9 +42,9 @@ def coverage_status(status: str) -> dict:
 
 
 @bp.app_template_global()
-def gap_groups(report: coverage.Report) -> list[coverage.GapGroup]:
+def gap_groups(report: sufficiency.Report) -> list[sufficiency.GapGroup]:
     """The report's gaps grouped by reason and remedy, for templates."""
-    return coverage.group_gaps(report)
+    return sufficiency.group_gaps(report)
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/coverage")
@@ -54,20 +54,23 @@ def show(apprenticeship_id: int) -> str:
     today = dt.date.today()
     as_of = parse_as_of(request.args.get("as_of"), today)
     report = services.report_at(apprenticeship, as_of, today)
-    rules = rules_for(apprenticeship.standard)
-    months = coverage.months_between(apprenticeship.start_date, as_of)
-    expected = coverage.expected_share(months, rules.gateway_min_months)
-    share = report.overall.covered / report.overall.total if report.overall.total else 0.0
+    progress = services.progress(
+        rules_for(apprenticeship.standard),
+        apprenticeship.start_date,
+        as_of,
+        report.overall.covered,
+        report.overall.total,
+    )
+    # The review points on this page come from the reviews blueprint's template global.
     return render_template(
         "coverage/show.html",
         apprenticeship=apprenticeship,
         report=report,
         as_of=as_of,
         today=today,
-        months=months,
-        expected=expected,
-        pace=coverage.pace(share, expected),
-        points=services.review_points(apprenticeship, list_reviews(apprenticeship), today),
+        months=progress.months,
+        expected=progress.expected,
+        pace=progress.pace,
     )
 
 
@@ -109,7 +112,7 @@ def chart_for(
     width, height, left, top, right, bottom = 480, 300, 52, 16, 12, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     end_months = max(gateway_months or 12, points[-1].month + 1, 12)
-    end = coverage.add_months(start, end_months)
+    end = sufficiency.add_months(start, end_months)
     span = max((end - start).days, 1)
 
     def x(day: dt.date) -> float:
@@ -121,9 +124,9 @@ def chart_for(
     dots = [(x(p.day), y(p.share), p) for p in points]
     expected = None
     if gateway_months:
-        gateway = coverage.add_months(start, gateway_months)
+        gateway = sufficiency.add_months(start, gateway_months)
         expected = f"{x(start)},{y(0)} {x(gateway)},{y(1)} {x(end)},{y(1)}"
-    markers = [(x(coverage.add_months(start, m)), m) for m in (3, 6, 9, 12) if m <= end_months]
+    markers = [(x(sufficiency.add_months(start, m)), m) for m in (3, 6, 9, 12) if m <= end_months]
     return Chart(
         width=width,
         height=height,
@@ -153,84 +156,6 @@ def history(apprenticeship_id: int) -> str:
         points=points,
         chart=chart_for(apprenticeship.start_date, points, rules.gateway_min_months),
         gateway_months=rules.gateway_min_months,
-        pace=coverage.pace(last.share, last.expected),
+        pace=last.pace,
         last=last,
-    )
-
-
-@bp.get("/dashboard")
-@login_required
-def dashboard() -> str:
-    today = dt.date.today()
-    return render_template(
-        "coverage/dashboard.html",
-        rows=services.dashboard(current_user, today),
-        today=today,
-        # url_for once, not three times per row: it dominates a 1,000-row page otherwise.
-        base=url_for("portfolios.apprenticeship", apprenticeship_id=0)[:-1],
-    )
-
-
-CSV_HEADER = [
-    "apprenticeship_id",
-    "apprentice",
-    "standard",
-    "start_date",
-    "covered",
-    "total",
-    "coverage_percent",
-    "expected_percent",
-    "pace",
-    "gaps_by_module",
-    "next_review_month",
-    "next_review_due",
-    "overdue_reviews",
-    "months_to_gateway",
-]
-
-
-#: First characters that make a spreadsheet read a cell as a formula or split it: = + - @ start
-#: formulas (CSV injection), tab and carriage return hide them, ; and | are field separators
-#: in some spreadsheets' CSV import.
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", ";", "|")
-
-
-def _cell(value: object) -> object:
-    # Prefixed with a quote, the spreadsheet shows the text as typed.
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
-        return "'" + value
-    return value
-
-
-@bp.get("/dashboard.csv")
-@login_required
-def dashboard_csv() -> Response:
-    today = dt.date.today()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for row in services.dashboard(current_user, today):
-        writer.writerow(
-            _cell(value)
-            for value in [
-                row.apprenticeship_id,
-                row.apprentice_name,
-                row.standard_key,
-                row.start_date.isoformat(),
-                row.covered,
-                row.total,
-                row.percent,
-                "" if row.expected_percent is None else row.expected_percent,
-                row.pace,
-                row.gaps_summary,
-                row.next_review.month if row.next_review else "",
-                row.next_review.due.isoformat() if row.next_review else "",
-                " ".join(f"{p.month}m" for p in row.overdue),
-                "" if row.months_to_gateway is None else row.months_to_gateway,
-            ]
-        )
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="cohort-{today}.csv"'},
     )

@@ -6,29 +6,33 @@ import datetime as dt
 from urllib.parse import unquote
 
 from flask import Response as FlaskResponse
-from flask import current_app, request
+from flask import request
 from flask_login import current_user
 from pydantic import BaseModel, Field
 from spectree import Response
 
 from showcase import db
-from showcase.api import bp, responses, spec, text
-from showcase.errors import FileTooLarge
-from showcase.evidence import resumable, services
+from showcase.api import bp, responses, spec, text, validated_body
+from showcase.evidence import services
 from showcase.evidence.loaders import (
     get_evidence_file_or_404,
     get_evidence_or_404,
     get_tag_or_404,
 )
 from showcase.evidence.models import Evidence, EvidenceKind, EvidenceTag, TagStatus
-from showcase.evidence.serving import serve_stored_file
+from showcase.evidence.views import (
+    offset_mismatch_response,
+    start_upload_response,
+    store_request_body,
+    upload_part_response,
+    upload_status_response,
+)
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.standards.models import StandardReference
-from showcase.storage import format_size
-from showcase.storage.ingest import RequestBody
+from showcase.storage.serving import serve_stored_file
 from showcase.storage_ext import get_storage
 
-bp.register_error_handler(resumable.OffsetMismatch, resumable.offset_mismatch_response)
+bp.register_error_handler(services.OffsetMismatch, offset_mismatch_response)
 
 
 class FileOut(BaseModel):
@@ -225,21 +229,7 @@ def upload_evidence(apprenticeship_id: int) -> tuple[EvidenceOut, int]:
     the file arrived intact.
     """
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
-    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise FileTooLarge(f"That file is larger than the {format_size(max_bytes)} limit.")
-    storage = get_storage()
-    with services.blobs_removed_on_failure(storage) as written:
-        item = services.add_evidence(
-            current_user,
-            apprenticeship,
-            storage=storage,
-            stream=RequestBody.of(request),
-            filename=unquote(request.headers.get("X-Filename", "")),
-            max_bytes=max_bytes,
-            written=written,
-        )
-        db.session.commit()
+    item = store_request_body(apprenticeship, unquote(request.headers.get("X-Filename", "")))
     return serialise(item), 201
 
 
@@ -255,7 +245,7 @@ def get_evidence(evidence_id: int) -> EvidenceOut:
 def update_evidence(evidence_id: int) -> EvidenceOut:
     """Change what the apprentice says about an item (only the fields given)."""
     item = get_evidence_or_404(current_user, evidence_id)
-    body: EvidenceIn = request.context.json  # type: ignore[attr-defined]
+    body: EvidenceIn = validated_body()
     services.update_evidence(current_user, item, services.EvidenceDetails(**body.model_dump()))
     db.session.commit()
     return serialise(item)
@@ -289,7 +279,7 @@ def evidence_file(evidence_id: int) -> FlaskResponse:
 def add_tag(evidence_id: int) -> tuple[TagOut, int]:
     """Tag an item to a unit of the apprentice's standard, saying how it shows it."""
     item = get_evidence_or_404(current_user, evidence_id)
-    body: TagIn = request.context.json  # type: ignore[attr-defined]
+    body: TagIn = validated_body()
     tag = services.tag_evidence(current_user, item, ref=body.ref, justification=body.justification)
     db.session.commit()
     return _tag(tag), 201
@@ -300,7 +290,7 @@ def add_tag(evidence_id: int) -> tuple[TagOut, int]:
 def edit_tag(tag_id: int) -> TagOut:
     """Reword a tag's justification; it goes back to the tutor."""
     tag = get_tag_or_404(current_user, tag_id)
-    body: TagEditIn = request.context.json  # type: ignore[attr-defined]
+    body: TagEditIn = validated_body()
     services.edit_tag(current_user, tag, justification=body.justification)
     db.session.commit()
     return _tag(tag)
@@ -321,13 +311,13 @@ def remove_tag(tag_id: int) -> FlaskResponse:
 def review_tag(tag_id: int) -> TagOut:
     """The tutor accepts a tag, or sends it back with a comment."""
     tag = get_tag_or_404(current_user, tag_id)
-    body: ReviewIn = request.context.json  # type: ignore[attr-defined]
+    body: ReviewIn = validated_body()
     services.review_tag(current_user, tag, accept=body.accept, comment=body.comment)
     db.session.commit()
     return _tag(tag)
 
 
-# -- resumable uploads (see showcase.evidence.resumable for the protocol) ------------------
+# -- resumable uploads (the protocol is described in showcase.evidence.views) -------------
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/uploads")
@@ -336,7 +326,7 @@ def review_tag(tag_id: int) -> TagOut:
 )
 def create_upload(apprenticeship_id: int) -> FlaskResponse:
     """Start a resumable upload of a file of ``size`` bytes (optionally with its digest)."""
-    return resumable.handle_create(
+    return start_upload_response(
         current_user, apprenticeship_id, request.get_json(silent=True), "api.upload_status"
     )
 
@@ -345,7 +335,7 @@ def create_upload(apprenticeship_id: int) -> FlaskResponse:
 @spec.validate(resp=Response(HTTP_200=UploadOut), tags=["evidence"])
 def upload_status(upload_id: str) -> FlaskResponse:
     """How many bytes of a resumable upload the server has (also ``Upload-Offset``)."""
-    return resumable.handle_status(current_user, upload_id, "api.upload_status")
+    return upload_status_response(current_user, upload_id, "api.upload_status")
 
 
 @bp.patch("/uploads/<upload_id>")
@@ -356,4 +346,4 @@ def append_upload(upload_id: str) -> FlaskResponse:
     A part that ends before its length (the connection dropped) answers 400 ``incomplete_body``
     and is not kept: ask for the offset and send it again.
     """
-    return resumable.handle_append(current_user, upload_id, "api.upload_status")
+    return upload_part_response(current_user, upload_id, "api.upload_status")

@@ -1,4 +1,4 @@
-"""Per-object loaders: evidence and tags are visible exactly when their apprenticeship is."""
+"""Per-object loaders: evidence, tags and uploads are visible when their apprenticeship is."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from showcase import db
 from showcase.accounts.models import User
-from showcase.errors import NotFound
-from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent
+from showcase.errors import Forbidden, NotFound
+from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent, UploadSession
+from showcase.evidence.permissions import can_add_evidence
 from showcase.portfolios.models import Apprenticeship
 from showcase.portfolios.permissions import visible_apprenticeships
 
@@ -67,3 +68,17 @@ def get_tag_or_404(user: User, tag_id: int) -> EvidenceTag:
     if tag is None:
         raise NotFound("No such tag, or it is not in a portfolio you are party to.")
     return tag
+
+
+def get_upload_or_404(user: User, upload_id: str) -> UploadSession:
+    """The session if ``user`` may see its portfolio (404 otherwise); 403 unless it's theirs."""
+    upload = db.session.scalar(
+        select(UploadSession)
+        .join(Apprenticeship, UploadSession.apprenticeship_id == Apprenticeship.id)
+        .where(UploadSession.id == str(upload_id)[:32], visible_apprenticeships(user))
+    )
+    if upload is None:
+        raise NotFound("No such upload. It may have finished long ago or been cleaned up.")
+    if upload.user_id != user.id or not can_add_evidence(user, upload.apprenticeship):
+        raise Forbidden("Only the apprentice who started this upload can continue it.")
+    return upload

@@ -1,19 +1,22 @@
 """Evidence operations. Each takes the acting user and only flushes; views commit.
 
 Files and rows: the blob is written first under a fresh write-once key, then the rows are added.
-The caller commits inside ``blobs_removed_on_failure`` so a failed commit deletes the blob; a
-crash between the two leaves an orphan blob that ``flask storage reconcile`` finds.
+The caller commits inside ``storage.blobs_removed_on_failure`` so a failed commit deletes the
+blob; a crash between the two leaves an orphan blob that ``flask storage reconcile`` finds.
+
+Resumable uploads (the protocol is described in ``views``): ``start_upload`` begins a storage
+multipart upload and records its session, ``receive_part`` stores each part, ``finish_upload``
+joins them, checks the file as ``ingest()`` checks a single-request upload (size, declared
+SHA-256, sniffed type, extension, virus scan) and adds the evidence.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from showcase import db
@@ -27,6 +30,7 @@ from showcase.evidence.models import (
     StoredFile,
     TagEvent,
     TagStatus,
+    UploadSession,
 )
 from showcase.evidence.permissions import (
     can_add_evidence,
@@ -35,9 +39,10 @@ from showcase.evidence.permissions import (
 )
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.models import ReferenceKind, StandardReference
-from showcase.storage import Storage
-from showcase.storage.assemble import scan_stored
-from showcase.storage.ingest import IngestedFile, ingest
+from showcase.storage import MIN_PART_SIZE, Storage, UploadedPart, display_name, new_key, too_large
+from showcase.storage.assemble import inspect_stored, scan_stored
+from showcase.storage.base import MAX_PART_NUMBER, ReadableStream, read_chunk
+from showcase.storage.ingest import IngestedFile, RequestBody, check_digest, ingest
 from showcase.storage.scan import Scanner
 from showcase.storage_ext import get_scanner
 
@@ -49,24 +54,6 @@ DEFAULT_KIND = {
 }
 
 TITLE_MAX = 200
-
-
-def new_key(prefix: str = "evidence") -> str:
-    """A fresh storage key: date-partitioned, random, never derived from user input."""
-    today = dt.datetime.now(dt.UTC)
-    return f"{prefix}/{today:%Y/%m}/{uuid.uuid4().hex}"
-
-
-@contextmanager
-def blobs_removed_on_failure(storage: Storage) -> Iterator[list[str]]:
-    """Collect keys written in the block; delete them all if the block raises."""
-    written: list[str] = []
-    try:
-        yield written
-    except BaseException:
-        for key in written:
-            storage.delete(key)
-        raise
 
 
 def ensure_not_locked(evidence: Evidence, *also: EvidenceTag) -> None:
@@ -394,3 +381,205 @@ def evidence_query(apprenticeship: Apprenticeship, filters: EvidenceFilter) -> S
 
 def list_evidence(apprenticeship: Apprenticeship, filters: EvidenceFilter) -> list[Evidence]:
     return list(db.session.scalars(evidence_query(apprenticeship, filters)))
+
+
+# -- resumable uploads ---------------------------------------------------------------------
+
+
+class OffsetMismatch(Conflict):
+    """The client sent a part for an offset other than the one the server is at."""
+
+    code = "offset_mismatch"
+
+    def __init__(self, expected: int) -> None:
+        super().__init__(
+            f"This upload has {expected} bytes so far; send the part that starts there."
+        )
+        self.offset = expected
+
+
+def part_size_for(size: int, configured: int) -> int:
+    """The part size for an upload: at least S3's minimum, and few enough parts for S3."""
+    part_size = max(int(configured), MIN_PART_SIZE)
+    while -(-size // part_size) > MAX_PART_NUMBER:
+        part_size *= 2
+    return part_size
+
+
+def start_upload(
+    actor: User,
+    apprenticeship: Apprenticeship,
+    *,
+    storage: Storage,
+    filename: str,
+    size: int,
+    max_bytes: int,
+    part_size: int,
+    sha256: str | None = None,
+) -> UploadSession:
+    """Begin a multipart upload in storage and record the session (and an audit entry).
+
+    ``sha256`` (hex) is the digest the client declared for the whole file, if it did.
+    """
+    if not can_add_evidence(actor, apprenticeship):
+        raise Forbidden("Only the apprentice can add evidence to their portfolio.")
+    name = display_name(filename or "")
+    if not name:
+        raise ValidationFailed("Give the file's name.", field="filename")
+    if size <= 0:
+        raise ValidationFailed(
+            "The file is empty. Check the file on your device and upload it again.", field="size"
+        )
+    if size > max_bytes:
+        raise too_large(max_bytes)
+    key = new_key()
+    upload = UploadSession(
+        id=secrets.token_hex(16),
+        apprenticeship=apprenticeship,
+        user_id=actor.id,
+        filename=name,
+        size=size,
+        part_size=part_size_for(size, part_size),
+        storage_key=key,
+        storage_upload_id=storage.begin_multipart(key),
+        parts=[],
+        bytes_received=0,
+        sha256=sha256,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    # The session's id is a string; the entry's object is the portfolio the file is going to.
+    record(
+        actor,
+        "upload.started",
+        apprenticeship,
+        apprenticeship_id=apprenticeship.id,
+        upload_id=upload.id,
+        filename=name,
+        size=size,
+        sha256=sha256,
+    )
+    return upload
+
+
+class _ExactReader:
+    """Reads exactly ``length`` bytes from the request body; more is 413, fewer is 400.
+
+    Fewer: the body ended before the part's declared size, which (with a Content-Length that
+    matched it) can only mean the client went away; without one (chunked), it sent too little.
+    Either way the part is not kept.
+    """
+
+    def __init__(self, stream: RequestBody, length: int, max_bytes: int) -> None:
+        self.stream = stream
+        self.remaining = length
+        self.max_bytes = max_bytes
+
+    def read(self, size: int = -1, /) -> bytes:
+        # Ask for one byte past the part so an oversize part is noticed without reading on.
+        want = self.remaining + 1 if size < 0 else min(size, self.remaining + 1)
+        chunk = read_chunk(self.stream, want) if want else b""
+        if not chunk and want and self.remaining:
+            raise self.stream.incomplete()
+        if len(chunk) > self.remaining:
+            raise too_large(self.max_bytes, part=True)
+        self.remaining -= len(chunk)
+        return chunk
+
+
+def receive_part(
+    upload: UploadSession,
+    *,
+    storage: Storage,
+    offset: int | None,
+    stream: ReadableStream,
+    content_length: int | None,
+    max_bytes: int,
+) -> UploadSession:
+    """Store the part that starts at ``offset`` and advance the session (flushes)."""
+    if upload.is_complete:
+        raise Conflict("This upload has already finished.")
+    if offset is None:
+        raise ValidationFailed("Send the Upload-Offset header with each part.", field="offset")
+    if offset != upload.bytes_received:
+        raise OffsetMismatch(upload.bytes_received)
+    length = min(upload.part_size, upload.size - offset)
+    # Enforce the size cap on every part, whatever the client announced at the start.
+    if offset + length > max_bytes or (content_length is not None and content_length > length):
+        raise too_large(max_bytes, part=True)
+    if content_length is not None and content_length < length:
+        raise ValidationFailed(
+            f"Each part must be {length} bytes here; {content_length} were sent.", field="file"
+        )
+    number = offset // upload.part_size + 1
+    part = storage.put_part(
+        upload.storage_upload_id,
+        upload.storage_key,
+        number,
+        _ExactReader(RequestBody(stream, length=content_length), length, max_bytes),
+    )
+    if part.size != length:
+        # The connection ended early; the short part is replaced when the client retries.
+        raise ValidationFailed(
+            f"Only {part.size} of this part's {length} bytes arrived. Send the part again.",
+            field="file",
+        )
+    parts = [p for p in upload.parts if p[0] != number] + [[number, part.etag, part.size]]
+    # Compare-and-set on the offset: two retries of the same part racing each other must not
+    # both advance it, and the session row is not locked while the part streams in.
+    result = db.session.execute(
+        update(UploadSession)
+        .where(UploadSession.id == upload.id, UploadSession.bytes_received == offset)
+        .values(bytes_received=offset + length, parts=parts, updated_at=db.utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(upload)
+        raise OffsetMismatch(upload.bytes_received)
+    db.session.refresh(upload)
+    return upload
+
+
+def finish_upload(
+    actor: User, upload: UploadSession, *, storage: Storage, max_bytes: int, written: list[str]
+) -> Evidence:
+    """Join the parts, check the file as ingest() would, and add the evidence (flushes)."""
+    parts = [UploadedPart(number, etag, size) for number, etag, size in upload.parts]
+    storage.complete_multipart(upload.storage_upload_id, upload.storage_key, parts)
+    written.append(upload.storage_key)
+    ingested = inspect_stored(
+        storage, upload.storage_key, filename=upload.filename, max_bytes=max_bytes
+    )
+    if ingested.size != upload.size:
+        raise ValidationFailed(
+            f"The file arrived with {ingested.size} bytes, not the {upload.size} announced. "
+            "Upload it again.",
+            field="file",
+        )
+    check_digest(ingested.sha256, bytes.fromhex(upload.sha256) if upload.sha256 else None)
+    item = add_evidence(
+        actor,
+        upload.apprenticeship,
+        storage=storage,
+        stream=None,
+        filename=None,
+        max_bytes=max_bytes,
+        ingested=ingested,
+    )
+    upload.evidence_id = item.id
+    upload.completed_at = db.utcnow()
+    db.session.flush()
+    return item
+
+
+def discard_upload(upload: UploadSession, *, storage: Storage) -> None:
+    """Abort the storage upload and delete the session row (flushes)."""
+    storage.abort_multipart(upload.storage_upload_id, upload.storage_key)
+    db.session.delete(upload)
+    db.session.flush()
+
+
+def abandoned_uploads(max_age_hours: float) -> list[UploadSession]:
+    """Sessions untouched for longer than ``max_age_hours`` (finished ones too: bookkeeping)."""
+    cutoff = db.utcnow() - dt.timedelta(hours=max_age_hours)
+    return list(db.session.scalars(select(UploadSession).where(UploadSession.updated_at < cutoff)))

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from showcase import db
 from showcase.errors import ShowcaseError, StorageUnavailable
 from showcase.evidence.models import StoredFile, UploadSession
-from showcase.evidence.resumable import abandoned_uploads, discard_upload
+from showcase.evidence.services import abandoned_uploads, discard_upload
 from showcase.storage import LocalStorage, S3Storage, Storage
 from showcase.storage_ext import get_storage
 

@@ -1,7 +1,12 @@
-"""Evidence pages: browse, upload (streamed), describe, tag, review, and the file itself."""
+"""Evidence pages: browse, upload (streamed or resumable), describe, tag, review, the file.
+
+The request shells that the pages and the JSON API share live here too (``store_upload``,
+``check_upload_size`` and the resumable upload's answers); ``evidence.api`` calls them.
+"""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote
 
 from flask import (
@@ -19,7 +24,8 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from showcase import db
-from showcase.errors import FileTooLarge, Forbidden, ShowcaseError
+from showcase.accounts.models import User
+from showcase.errors import Forbidden, ShowcaseError, ValidationFailed
 from showcase.evidence import services
 from showcase.evidence.forms import (
     EvidenceDetailsForm,
@@ -32,19 +38,27 @@ from showcase.evidence.loaders import (
     get_evidence_file_or_404,
     get_evidence_or_404,
     get_tag_or_404,
+    get_upload_or_404,
 )
-from showcase.evidence.models import EvidenceKind, TagStatus
+from showcase.evidence.models import Evidence, EvidenceKind, TagStatus, UploadSession
 from showcase.evidence.permissions import (
     can_add_evidence,
     can_edit_evidence,
     can_review_tags,
 )
-from showcase.evidence.serving import serve_stored_file
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.services import doc_for
-from showcase.storage import ACCEPTED, file_type, format_size
-from showcase.storage.ingest import RequestBody
+from showcase.storage import (
+    ACCEPTED,
+    ReadableStream,
+    blobs_removed_on_failure,
+    file_type,
+    format_size,
+    too_large,
+)
+from showcase.storage.ingest import RequestBody, repr_digest
+from showcase.storage.serving import serve_stored_file
 from showcase.storage_ext import get_storage
 from showcase.web import flash_form_errors, form_post
 
@@ -132,31 +146,57 @@ def new(apprenticeship_id: int) -> str | Response:
     )
 
 
-@bp.post("/apprenticeships/<int:apprenticeship_id>/evidence/upload")
-@login_required
-def upload(apprenticeship_id: int) -> Response:
-    """Store uploads. Raw body (the page's script, one file per request) or multipart (no JS)."""
-    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
-    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
-    if request.content_length is not None and request.content_length > max_bytes + 1024 * 1024:
-        raise FileTooLarge(
-            f"That file is larger than the {format_size(max_bytes)} Showcase accepts."
-        )
+# -- single-request uploads: the page's script (raw body), the no-script form, the API ----------
+
+#: A multipart form carries its boundaries, part headers and CSRF field besides the file.
+FORM_FRAMING_BYTES = 1024 * 1024
+
+
+def check_upload_size(max_bytes: int) -> None:
+    """The one early size check: refuse (413) a body announced larger than an accepted upload,
+    before any of it is read. A raw body is the file itself; a multipart form may also carry
+    its framing. Whatever passes here is still counted as it streams in (``ingest()``)."""
+    allowance = FORM_FRAMING_BYTES if request.mimetype == "multipart/form-data" else 0
+    if request.content_length is not None and request.content_length > max_bytes + allowance:
+        raise too_large(max_bytes)
+
+
+def store_upload(
+    apprenticeship: Apprenticeship, stream: ReadableStream, filename: str, *, max_bytes: int
+) -> Evidence:
+    """Ingest one uploaded file as new evidence and commit; if anything fails, no blob stays."""
     storage = get_storage()
-    if request.mimetype == "multipart/form-data":
-        return _upload_form_files(apprenticeship, storage, max_bytes)
-    filename = unquote(request.headers.get("X-Filename", "") or request.args.get("filename", ""))
-    with services.blobs_removed_on_failure(storage) as written:
+    with blobs_removed_on_failure(storage) as written:
         item = services.add_evidence(
             current_user,
             apprenticeship,
             storage=storage,
-            stream=RequestBody.of(request),
+            stream=stream,
             filename=filename,
             max_bytes=max_bytes,
             written=written,
         )
         db.session.commit()
+    return item
+
+
+def store_request_body(apprenticeship: Apprenticeship, filename: str) -> Evidence:
+    """Store the request's raw body as one file: the early size check, then the body read
+    through ``RequestBody`` (a body cut short is refused; a declared Repr-Digest is checked)."""
+    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
+    check_upload_size(max_bytes)
+    return store_upload(apprenticeship, RequestBody.of(request), filename, max_bytes=max_bytes)
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/evidence/upload")
+@login_required
+def upload(apprenticeship_id: int) -> Response:
+    """Store uploads. Raw body (the page's script, one file per request) or multipart (no JS)."""
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    if request.mimetype == "multipart/form-data":
+        return _upload_form_files(apprenticeship)
+    filename = unquote(request.headers.get("X-Filename", "") or request.args.get("filename", ""))
+    item = store_request_body(apprenticeship, filename)
     response = jsonify(
         {
             "id": item.id,
@@ -170,7 +210,11 @@ def upload(apprenticeship_id: int) -> Response:
     return response
 
 
-def _upload_form_files(apprenticeship: Apprenticeship, storage, max_bytes: int) -> Response:
+def _upload_form_files(apprenticeship: Apprenticeship) -> Response:
+    # The form has been parsed already (CSRFProtect reads it before any view runs), so the
+    # early check comes after the fact here; it still refuses an oversize form as it did.
+    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
+    check_upload_size(max_bytes)
     files = [f for f in request.files.getlist("files") if f.filename]
     if not files:
         flash("Choose at least one file to upload.", "error")
@@ -179,17 +223,7 @@ def _upload_form_files(apprenticeship: Apprenticeship, storage, max_bytes: int) 
     for upload in files:
         # Each file commits on its own: one refused file does not lose the others.
         try:
-            with services.blobs_removed_on_failure(storage) as written:
-                services.add_evidence(
-                    current_user,
-                    apprenticeship,
-                    storage=storage,
-                    stream=upload.stream,
-                    filename=upload.filename,
-                    max_bytes=max_bytes,
-                    written=written,
-                )
-                db.session.commit()
+            store_upload(apprenticeship, upload.stream, upload.filename, max_bytes=max_bytes)
             added += 1
         except ShowcaseError as error:
             db.session.rollback()
@@ -303,3 +337,188 @@ def file(evidence_id: int) -> Response:
         get_evidence_file_or_404(current_user, evidence_id),
         want_inline=request.args.get("inline") == "1",
     )
+
+
+# -- resumable uploads -------------------------------------------------------------------------
+#
+# A small tus-like protocol over the storage multipart API. A phone on a flaky connection
+# uploads a long recording in fixed-size parts, each in its own request, and after a dropped
+# connection asks the server how far it got and carries on from there. The same protocol is
+# served to the pages (session cookie + ``X-CSRFToken``) and under /api/v1 (bearer token):
+#
+# - ``POST /apprenticeships/<id>/uploads`` {filename, size} → 201 {id, offset, part_size, url};
+#   an optional ``Repr-Digest: sha-256=:…:`` header on this request declares the SHA-256 of the
+#   whole file to come (as in the IETF resumable-uploads draft), checked after the last part.
+# - ``HEAD``/``GET /uploads/<id>`` → the offset (``Upload-Offset`` header and JSON)
+# - ``PATCH /uploads/<id>`` with ``Upload-Offset`` and exactly ``part_size`` bytes (fewer for
+#   the last part) → the new offset; a wrong offset answers 409 with the offset the server
+#   expects. A part whose body ends before its length (the client went away) answers 400
+#   ``incomplete_body`` and is not kept: the offset stays where it was.
+#
+# After the last part the server completes the multipart upload and checks the assembled object
+# exactly as ``ingest()`` checks a single-request upload (size, declared SHA-256, sniffed type,
+# extension); then the StoredFile and Evidence rows are added in the same commit, or the object
+# is deleted and the refusal (413/415/422) is the answer to that last PATCH.
+#
+# Written by hand because tus servers for Python (tuspy is a client; tusd is Go) don't sit on
+# our Storage protocol, and the subset needed here is small.
+
+#: Refusals after which the client can't usefully resume: the session and its parts go.
+FINAL_STATUSES = {413, 415, 422}
+
+
+def offset_mismatch_response(error: services.OffsetMismatch) -> Response:
+    """JSON 409 that also tells the client where to resume (header and body)."""
+    db.session.rollback()
+    response = jsonify(
+        {
+            "error": {"status": 409, "code": error.code, "message": error.message},
+            "offset": error.offset,
+        }
+    )
+    response.status_code = 409
+    response.headers["Upload-Offset"] = str(error.offset)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+bp.register_error_handler(services.OffsetMismatch, offset_mismatch_response)
+
+
+def upload_progress(upload: UploadSession, url: str) -> dict[str, Any]:
+    """The JSON a client needs to carry on: the offset, and the evidence once finished."""
+    body: dict[str, Any] = {
+        "id": upload.id,
+        "offset": upload.bytes_received,
+        "size": upload.size,
+        "part_size": upload.part_size,
+        "filename": upload.filename,
+        "complete": upload.is_complete,
+        "url": url,
+    }
+    if upload.evidence is not None:
+        item = upload.evidence
+        body["evidence"] = {
+            "id": item.id,
+            "title": item.title,
+            "kind": item.kind.value,
+            "size": upload.size,
+            "url": url_for("evidence.show", evidence_id=item.id),
+        }
+    return body
+
+
+def _progress_response(upload: UploadSession, url: str, status: int) -> Response:
+    response = jsonify(upload_progress(upload, url))
+    response.status_code = status
+    response.headers["Upload-Offset"] = str(upload.bytes_received)
+    response.headers["Upload-Length"] = str(upload.size)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def start_upload_response(
+    actor: User, apprenticeship_id: int, payload: Any, status_endpoint: str
+) -> Response:
+    """Start a resumable upload from a JSON {filename, size} body; 201 with where to send parts.
+
+    ``status_endpoint`` names the route of the session's URL (the page's or the API's).
+    """
+    apprenticeship = get_apprenticeship_or_404(actor, apprenticeship_id)
+    if not isinstance(payload, dict):
+        raise ValidationFailed('Send JSON like {"filename": "talk.mp4", "size": 123456}.')
+    size = payload.get("size")
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise ValidationFailed("Give the file's size in bytes as a whole number.", field="size")
+    declared = repr_digest(", ".join(request.headers.getlist("Repr-Digest")) or None)
+    storage = get_storage()
+    config = current_app.config
+    upload = services.start_upload(
+        actor,
+        apprenticeship,
+        storage=storage,
+        filename=str(payload.get("filename") or ""),
+        size=size,
+        max_bytes=config["MAX_UPLOAD_BYTES"],
+        part_size=config["RESUMABLE_PART_BYTES"],
+        sha256=declared.hex() if declared is not None else None,
+    )
+    try:
+        db.session.commit()
+    except BaseException:
+        storage.abort_multipart(upload.storage_upload_id, upload.storage_key)
+        raise
+    url = url_for(status_endpoint, upload_id=upload.id)
+    response = _progress_response(upload, url, 201)
+    response.headers["Location"] = url
+    return response
+
+
+def upload_status_response(actor: User, upload_id: str, status_endpoint: str) -> Response:
+    """Where a resumable upload is: its offset, and its evidence once finished."""
+    upload = get_upload_or_404(actor, upload_id)
+    return _progress_response(upload, url_for(status_endpoint, upload_id=upload.id), 200)
+
+
+def _offset_header() -> int | None:
+    value = request.headers.get("Upload-Offset")
+    if value is None:
+        return None
+    if not value.strip().isdigit():
+        raise ValidationFailed("Upload-Offset must be a byte count.", field="offset")
+    return int(value)
+
+
+def upload_part_response(actor: User, upload_id: str, status_endpoint: str) -> Response:
+    """Take one part; on the last, finish the upload (201) or refuse it and clean up."""
+    upload = get_upload_or_404(actor, upload_id)
+    storage = get_storage()
+    max_bytes = current_app.config["MAX_UPLOAD_BYTES"]
+    services.receive_part(
+        upload,
+        storage=storage,
+        offset=_offset_header(),
+        stream=request.stream,
+        content_length=request.content_length,
+        max_bytes=max_bytes,
+    )
+    url = url_for(status_endpoint, upload_id=upload.id)
+    if upload.bytes_received < upload.size:
+        db.session.commit()
+        return _progress_response(upload, url, 200)
+    written: list[str] = []
+    try:
+        with blobs_removed_on_failure(storage) as written:
+            services.finish_upload(
+                actor, upload, storage=storage, max_bytes=max_bytes, written=written
+            )
+            db.session.commit()
+    except ShowcaseError as error:
+        db.session.rollback()
+        # Refused, or the parts were already joined (so there is nothing left to resume):
+        # the session goes. Otherwise (storage briefly down) the client retries the last part.
+        if error.status_code in FINAL_STATUSES or written:
+            services.discard_upload(upload, storage=storage)
+            db.session.commit()
+        raise
+    return _progress_response(upload, url, 201)
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/uploads")
+@login_required
+def create_upload(apprenticeship_id: int) -> Response:
+    return start_upload_response(
+        current_user, apprenticeship_id, request.get_json(silent=True), "evidence.upload_status"
+    )
+
+
+@bp.route("/uploads/<upload_id>", methods=["GET", "HEAD"])
+@login_required
+def upload_status(upload_id: str) -> Response:
+    return upload_status_response(current_user, upload_id, "evidence.upload_status")
+
+
+@bp.patch("/uploads/<upload_id>")
+@login_required
+def append_upload(upload_id: str) -> Response:
+    return upload_part_response(current_user, upload_id, "evidence.upload_status")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import request
 from flask_login import current_user
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from showcase import db
 from showcase.accounts.models import User
-from showcase.api import Id, bp, column_length, responses, spec, text
+from showcase.api import Id, bp, column_length, responses, spec, text, validated_body
 from showcase.portfolios import services
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship, ApprenticeshipParty, PartyRole
@@ -91,7 +90,7 @@ def get_apprenticeship(apprenticeship_id: int) -> ApprenticeshipOut:
 )
 def create_apprenticeship() -> tuple[ApprenticeshipOut, int]:
     """Enrol an apprentice (administrators of the employer or provider)."""
-    json: ApprenticeshipIn = request.context.json  # type: ignore[attr-defined]
+    json: ApprenticeshipIn = validated_body()
     code, _, version = json.standard.partition("/")
     # The service refuses a caller who may not enrol before it looks at any of the people.
     item = services.create_apprenticeship(
@@ -150,7 +149,7 @@ def list_parties(apprenticeship_id: int) -> PartyList:
 def change_party(apprenticeship_id: int) -> tuple[PartyOut, int]:
     """Hand the tutor role (the provider's admins) or the line manager role (the employer's
     admins) to someone else; the previous holder's period ends now."""
-    body: PartyIn = request.context.json  # type: ignore[attr-defined]
+    body: PartyIn = validated_body()
     item = get_apprenticeship_or_404(current_user, apprenticeship_id)
     row = services.change_party(current_user, item, body.role, db.session.get(User, body.user_id))
     db.session.commit()

@@ -9,10 +9,12 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from showcase import db
-from showcase.accounts.models import User
+from showcase.accounts.cli import users_cli
+from showcase.accounts.models import Organisation, Role, User
 from showcase.accounts.services import normalise_email
 from showcase.portfolios import services
 from showcase.portfolios.models import Apprenticeship, PartyRole
+from showcase.portfolios.moves import move_user
 from showcase.standards.models import Standard
 
 apprenticeships_cli = AppGroup("apprenticeships", help="Enrolments.")
@@ -82,3 +84,26 @@ def list_parties(apprenticeship_id: int) -> None:
     """Every tutor and line manager of an apprenticeship, from when to when."""
     for row in services.party_history(_apprenticeship(apprenticeship_id)):
         click.echo(f"{row.role.value}\t{row.user.name}\t{row.period}")
+
+
+# `flask users move` belongs to the users group but needs the apprenticeship roles, so it is
+# added to that group from here (portfolios builds on accounts, not the other way round).
+@users_cli.command("move")
+@click.argument("email")
+@click.option("--org", "org_id", type=int, required=True, help="The new organisation's id.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    help="Their role there, when their current role does not fit it (e.g. assessor).",
+)
+def move(email: str, org_id: int, role: str | None) -> None:
+    """Move a person to another organisation (their membership history is kept, audited)."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.BadParameter(f"No user {email}.")
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise click.BadParameter(f"No organisation {org_id}.", param_hint="--org")
+    move_user(None, user, org, role=Role(role) if role else None)
+    db.session.commit()
+    click.echo(f"{user.email} moved to {org.name} as {user.role.label}.")

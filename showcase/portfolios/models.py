@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.accounts.models import Organisation, User, period_text
 from showcase.db import Base, str_enum, utcnow
-from showcase.standards.coverage import months_between
 from showcase.standards.models import Standard
+from showcase.standards.sufficiency import months_between
 
 
 class Apprenticeship(Base):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, true
 
-from showcase.accounts.models import OrganisationKind, Role, User
+from showcase.accounts.models import Organisation, OrganisationKind, Role, User
+from showcase.accounts.permissions import can_manage_organisation
 from showcase.portfolios.models import Apprenticeship, PartyRole
 
 
@@ -74,3 +75,14 @@ def can_choose_for_enrolment(admin: User, person: User, role: Role) -> bool:
         return admin.is_platform_admin
     own_side = admin.organisation.kind is _ENROLMENT_SIDES[role]
     return not own_side or person.organisation_id == admin.organisation_id
+
+
+def can_move_user(actor: User, user: User, organisation: Organisation) -> bool:
+    """Platform admins, or admins of both the person's organisation and the new one."""
+    if actor.is_platform_admin:
+        return True
+    return (
+        user.organisation is not None
+        and can_manage_organisation(actor, user.organisation)
+        and can_manage_organisation(actor, organisation)
+    )

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import request
 from flask_login import current_user
 from pydantic import BaseModel
 
 from showcase import db
 from showcase.accounts.models import User
-from showcase.api import Id, Text, bp, responses, spec, text
-from showcase.coverage import services as coverage_services
+from showcase.api import Id, Text, bp, responses, spec, text, validated_body
 from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
@@ -102,7 +100,7 @@ def serialise(month: int, due: dt.date, overdue: bool, review: ProgressReview | 
 
 
 def _one(apprenticeship: Apprenticeship, month: int, review: ProgressReview | None) -> ReviewOut:
-    points = coverage_services.review_points(apprenticeship, [review] if review else [])
+    points = services.review_points(apprenticeship, [review] if review else [])
     point = next(p for p in points if p.month == month)
     return serialise(month, point.due, point.overdue, review)
 
@@ -112,7 +110,7 @@ def _one(apprenticeship: Apprenticeship, month: int, review: ProgressReview | No
 def list_reviews(apprenticeship_id: int) -> ReviewList:
     """Every review point of the apprenticeship, recorded or not."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
-    points = coverage_services.review_points(apprenticeship, services.list_reviews(apprenticeship))
+    points = services.review_points(apprenticeship, services.list_reviews(apprenticeship))
     return ReviewList(items=[serialise(p.month, p.due, p.overdue, p.review) for p in points])
 
 
@@ -129,7 +127,7 @@ def get_review(apprenticeship_id: int, month: int) -> ReviewOut:
 @spec.validate(json=NotesIn, resp=responses(403, 409, HTTP_200=ReviewOut), tags=["reviews"])
 def put_notes(apprenticeship_id: int, month: int) -> ReviewOut:
     """Replace the notes (line manager or tutor; 409 once signed by everyone)."""
-    body: NotesIn = request.context.json  # type: ignore[attr-defined]
+    body: NotesIn = validated_body()
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     review = services.ensure_review(current_user, apprenticeship, month)
     services.save_notes(current_user, review, body.notes)
@@ -141,7 +139,7 @@ def put_notes(apprenticeship_id: int, month: int) -> ReviewOut:
 @spec.validate(json=ActionIn, resp=responses(403, 409, HTTP_201=ReviewOut), tags=["reviews"])
 def post_action(apprenticeship_id: int, month: int) -> tuple[ReviewOut, int]:
     """Record an action with its owner and due date (line manager or tutor)."""
-    body: ActionIn = request.context.json  # type: ignore[attr-defined]
+    body: ActionIn = validated_body()
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     review = services.ensure_review(current_user, apprenticeship, month)  # permission first
     owner = db.session.get(User, body.owner_id)
@@ -160,7 +158,7 @@ def post_action(apprenticeship_id: int, month: int) -> tuple[ReviewOut, int]:
 def put_followup(apprenticeship_id: int, month: int, action_id: int) -> ReviewOut:
     """Say what became of an action agreed at the previous signed review (line manager or
     tutor; 404 for any other action; 409 once this review is signed by everyone)."""
-    body: FollowUpIn = request.context.json  # type: ignore[attr-defined]
+    body: FollowUpIn = validated_body()
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     review = services.ensure_review(current_user, apprenticeship, month)
     services.record_followup(current_user, review, action_id, body.outcome, body.note)

@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from showcase import db
 from showcase.accounts.models import User
-from showcase.coverage.rollup import rules_for
 from showcase.evidence.models import Evidence, EvidenceKind, EvidenceTag, TagEvent, TagStatus
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services
-from showcase.standards.coverage import add_months
 from showcase.standards.models import StandardReference
+from showcase.standards.services import rules_for
+from showcase.standards.sufficiency import add_months
 
 #: (month on programme, title, kind, how many units it is tagged to, accepted?)
 AMIRA_ITEMS = [

@@ -46,7 +46,7 @@ class ProgressReview(Base):
     tutor_signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Set when the last of the three signs; from then on nothing about the review changes.
     frozen_at: Mapped[dt.datetime | None]
-    #: ``showcase.standards.coverage.snapshot()`` of coverage as of ``held_on``, once frozen.
+    #: ``showcase.standards.sufficiency.snapshot()`` of coverage as of ``held_on``, once frozen.
     snapshot: Mapped[dict | None] = mapped_column(JSON)
     #: The "progress_review" evidence item the frozen review became.
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"))

@@ -9,6 +9,7 @@ of the review date is stored with it (JSON) and it becomes an evidence item of k
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from showcase import db
 from showcase.accounts.models import User
 from showcase.audit.services import record
-from showcase.coverage import services as coverage_services
+from showcase.coverage.services import report_at
 from showcase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from showcase.evidence.models import Evidence, EvidenceKind
 from showcase.portfolios.models import Apprenticeship
@@ -29,7 +30,8 @@ from showcase.reviews.models import (
     ReviewAction,
 )
 from showcase.reviews.permissions import can_record_review, signer_role
-from showcase.standards import coverage
+from showcase.standards import sufficiency
+from showcase.standards.services import rules_for
 
 
 class ReviewFrozen(Conflict):
@@ -51,13 +53,13 @@ def _refuse_if_frozen(review: ProgressReview) -> None:
 
 def due_date(apprenticeship: Apprenticeship, month: int) -> dt.date:
     """The due date of a review point; NotFound when the standard has no such point."""
-    rules = coverage_services.rules_for(apprenticeship.standard)
+    rules = rules_for(apprenticeship.standard)
     if month not in rules.review_points_months:
         raise NotFound(
             f"{apprenticeship.standard.key} has no {month}-month review "
             f"(its review points: {', '.join(map(str, rules.review_points_months)) or 'none'})."
         )
-    return coverage.add_months(apprenticeship.start_date, month)
+    return sufficiency.add_months(apprenticeship.start_date, month)
 
 
 def list_reviews(apprenticeship: Apprenticeship) -> list[ProgressReview]:
@@ -69,6 +71,54 @@ def list_reviews(apprenticeship: Apprenticeship) -> list[ProgressReview]:
             .order_by(ProgressReview.month)
         )
     )
+
+
+# ---- the schedule -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewPoint:
+    """A review point of the standard: when it falls due and what was recorded against it."""
+
+    month: int
+    due: dt.date
+    review: ProgressReview | None
+    overdue: bool
+
+    @property
+    def signed(self) -> bool:
+        return self.review is not None and self.review.is_frozen
+
+
+def schedule(
+    start: dt.date,
+    months: tuple[int, ...],
+    by_month: dict[int, ProgressReview],
+    today: dt.date,
+) -> list[ReviewPoint]:
+    """Review points from plain data (the cohort dashboard calls this once per apprentice)."""
+    points = []
+    for month, due in sufficiency.review_due_dates(start, months):
+        review = by_month.get(month)
+        signed = review is not None and review.is_frozen
+        points.append(ReviewPoint(month, due, review, overdue=not signed and due < today))
+    return points
+
+
+def review_points(
+    apprenticeship: Apprenticeship,
+    reviews: list[ProgressReview],
+    today: dt.date | None = None,
+) -> list[ReviewPoint]:
+    """The standard's review points with due dates; unsigned past-due ones are overdue."""
+    by_month = {r.month: r for r in reviews}
+    rules = rules_for(apprenticeship.standard)
+    return schedule(
+        apprenticeship.start_date, rules.review_points_months, by_month, today or dt.date.today()
+    )
+
+
+# ---- recording and signing -------------------------------------------------------------------
 
 
 def find_review(apprenticeship: Apprenticeship, month: int) -> ProgressReview | None:
@@ -231,12 +281,12 @@ def record_followup(
     return followup
 
 
-def review_report(review: ProgressReview) -> coverage.Report:
+def review_report(review: ProgressReview) -> sufficiency.Report:
     """Coverage as of the review date."""
-    return coverage_services.report_at(review.apprenticeship, review.held_on)
+    return report_at(review.apprenticeship, review.held_on)
 
 
-def summary(review: ProgressReview, snap: dict, since: coverage.Changes | None) -> str:
+def summary(review: ProgressReview, snap: dict, since: sufficiency.Changes | None) -> str:
     """The description of the evidence item a signed review becomes."""
     overall = snap["overall"]
     lines = [
@@ -265,9 +315,9 @@ def summary(review: ProgressReview, snap: dict, since: coverage.Changes | None) 
 
 
 def _freeze(actor: User, review: ProgressReview, now: dt.datetime) -> None:
-    snap = coverage.snapshot(review_report(review))
+    snap = sufficiency.snapshot(review_report(review))
     before = previous_snapshot(review)
-    since = coverage.changes(before, snap)
+    since = sufficiency.changes(before, snap)
     review.snapshot = snap
     review.frozen_at = now
     evidence = Evidence(

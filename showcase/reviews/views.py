@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from showcase import db
 from showcase.accounts.models import User
-from showcase.coverage import services as coverage_services
+from showcase.coverage.services import report_at
 from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
@@ -19,9 +19,19 @@ from showcase.reviews import services
 from showcase.reviews.forms import ActionForm, FollowUpForm, NotesForm, SignForm
 from showcase.reviews.models import SIGNER_LABELS, SIGNERS, ActionOutcome
 from showcase.reviews.permissions import can_edit_review, can_record_review, can_sign_review
-from showcase.standards import coverage
+from showcase.standards import sufficiency
+from showcase.standards.services import rules_for
 
 bp = Blueprint("reviews", __name__)
+
+
+@bp.app_template_global()
+def review_schedule(apprenticeship: Apprenticeship, today: dt.date) -> list[services.ReviewPoint]:
+    """The apprenticeship's review points, for pages of other blueprints (the coverage page).
+
+    A template global, so coverage, which reviews build on, need not import reviews back.
+    """
+    return services.review_points(apprenticeship, services.list_reviews(apprenticeship), today)
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/reviews")
@@ -29,9 +39,7 @@ bp = Blueprint("reviews", __name__)
 def index(apprenticeship_id: int) -> str:
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
     today = dt.date.today()
-    points = coverage_services.review_points(
-        apprenticeship, services.list_reviews(apprenticeship), today
-    )
+    points = services.review_points(apprenticeship, services.list_reviews(apprenticeship), today)
     return render_template(
         "reviews/index.html", apprenticeship=apprenticeship, points=points, today=today
     )
@@ -65,8 +73,8 @@ def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None =
         held_on = review.held_on
     else:
         held_on = review.held_on if review else today
-        report = coverage_services.report_at(apprenticeship, held_on, today)
-        snap = coverage.snapshot(report)
+        report = report_at(apprenticeship, held_on, today)
+        snap = sufficiency.snapshot(report)
     earlier = services.previous_review(apprenticeship.id, month)
     before = earlier.snapshot if earlier is not None else None
     followups = {f.action_id: f for f in review.followups} if review else {}
@@ -79,7 +87,7 @@ def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None =
         )
         for a in (earlier.actions if earlier else [])
     }
-    rules = coverage_services.rules_for(apprenticeship.standard)
+    rules = rules_for(apprenticeship.standard)
     return render_template(
         "reviews/show.html",
         apprenticeship=apprenticeship,
@@ -90,7 +98,7 @@ def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None =
         held_on=held_on,
         report=report,
         snap=snap,
-        since=coverage.changes(before, snap),
+        since=sufficiency.changes(before, snap),
         units=rules.by_ref,
         signers=[(s, SIGNER_LABELS[s]) for s in SIGNERS],
         can_record=can_record_review(current_user, apprenticeship)

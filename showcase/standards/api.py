@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from showcase.api import bp, responses, spec
 from showcase.standards import services
+from showcase.standards.loaders import get_standard_or_404
 
 
 class StandardSummary(BaseModel):
@@ -60,7 +61,7 @@ def list_standards() -> StandardList:
 @spec.validate(resp=responses(HTTP_200=StandardDocument), tags=["standards"])
 def get_standard(code: str, version: str) -> StandardDocument:
     """One standard: modules, criteria, methods, grading rules, gaps and uncertain readings."""
-    standard = services.get_standard_or_404(code, version)
+    standard = get_standard_or_404(code, version)
     doc = services.doc_for(standard)
     return StandardDocument(
         code=standard.code,

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from showcase import db
 from showcase.errors import ShowcaseError
 from showcase.standards import services
+from showcase.standards.loaders import get_standard_or_404
 
 standards_cli = AppGroup("standards", help="Occupational standards (data files).")
 
@@ -68,5 +69,5 @@ def list_() -> None:
 @click.option("--version", default=None)
 def export(code: str, version: str | None) -> None:
     """Print an imported standard as JSON."""
-    standard = services.get_standard_or_404(code, version)
+    standard = get_standard_or_404(code, version)
     click.echo(json.dumps(standard.document, indent=2, ensure_ascii=False))

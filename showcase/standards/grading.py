@@ -338,7 +338,9 @@ def _possible(lowest: str, highest: str) -> str:
     return _join((_LABEL[g] for g in grades), "or")
 
 
-def _combine(doc: StandardDoc, rule: OverallRule, grades: list[str]) -> tuple[str, Fraction | None]:
+def _combine(
+    doc: StandardDoc, rule: OverallRule, grades: list[str]
+) -> tuple[Status, Fraction | None]:
     """The overall grade (and weighted score) for one grade per method."""
     if "fail" in grades:
         return "fail", None

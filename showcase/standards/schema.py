@@ -520,24 +520,31 @@ class StandardDoc(_Model):
                     GapNote(f"{self.key} {block.key}", "text", "uncertain", block.uncertain)
                 )
         for module in self._index.modules:
-            where = f"{self.code}/{module.key}"
-            if module.title_uncertain:
-                notes.append(GapNote(where, "title", "uncertain", module.title_uncertain))
-            if module.methods_uncertain:
-                notes.append(GapNote(where, "methods", "uncertain", module.methods_uncertain))
-            notes.extend(GapNote(where, g.field, g.kind, g.reason, g.text) for g in module.gaps)
-            for statement in module.statements:
-                if statement.uncertain:
-                    field_name = f"statement {statement.number}"
-                    notes.append(GapNote(where, field_name, "uncertain", statement.uncertain))
-            for unit in module.units:
-                if unit.uncertain:
-                    notes.append(GapNote(unit.ref, "text", "uncertain", unit.uncertain))
-            for criterion in (*module.pass_criteria, *module.distinction_criteria):
-                # Statement-based criteria repeat their module's gap; list each gap once.
-                if criterion.uncertain and criterion.basis == "criterion":
-                    notes.append(GapNote(criterion.ref, "text", "uncertain", criterion.uncertain))
+            notes.extend(_module_gaps(self.code, module))
         return notes
+
+
+def _module_gaps(code: str, module: Module) -> list[GapNote]:
+    """The gaps and uncertainties of one module and what is in it, in document order."""
+    where = f"{code}/{module.key}"
+    notes: list[GapNote] = []
+    if module.title_uncertain:
+        notes.append(GapNote(where, "title", "uncertain", module.title_uncertain))
+    if module.methods_uncertain:
+        notes.append(GapNote(where, "methods", "uncertain", module.methods_uncertain))
+    notes.extend(GapNote(where, g.field, g.kind, g.reason, g.text) for g in module.gaps)
+    for statement in module.statements:
+        if statement.uncertain:
+            field_name = f"statement {statement.number}"
+            notes.append(GapNote(where, field_name, "uncertain", statement.uncertain))
+    for unit in module.units:
+        if unit.uncertain:
+            notes.append(GapNote(unit.ref, "text", "uncertain", unit.uncertain))
+    for criterion in (*module.pass_criteria, *module.distinction_criteria):
+        # Statement-based criteria repeat their module's gap; list each gap once.
+        if criterion.uncertain and criterion.basis == "criterion":
+            notes.append(GapNote(criterion.ref, "text", "uncertain", criterion.uncertain))
+    return notes
 
 
 # ------------------------------------------------------------------- validation + index
@@ -644,169 +651,22 @@ def _build_module(
     problems: list[tuple[str, str]],
     index: _Index,
 ) -> Module:
-    for k, method in enumerate(spec.methods):
-        if method not in method_keys:
-            known = ", ".join(sorted(method_keys)) or "none are defined"
-            problems.append(
-                (f"{mpath}.methods[{k}]", f"unknown method {method!r} (methods: {known})")
-            )
+    build = _ModuleBuild(doc, section, spec, mpath, claim, check_context, problems, index)
+    build.check_methods(method_keys)
     if not spec.statements and not spec.items:
         problems.append((mpath, "module has no items: give it statements with items, or items"))
 
-    module_rule = spec.sufficiency.apply(doc.sufficiency) if spec.sufficiency else doc.sufficiency
-
-    def make_unit(item: ItemSpec, ipath: str, parent: StatementSpec | None) -> Unit:
-        prefix = parent.number if parent else spec.number
-        if prefix is not None and not item.number.startswith(f"{prefix}."):
-            where = f"statement {prefix}" if parent else f"module number {prefix}"
-            problems.append((f"{ipath}.number", f"item {item.number} is under {where}"))
-        check_context(item.context, f"{ipath}.context")
-        ref = f"{doc.code}/{spec.key}/{item.number}"
-        claim(ref, f"{ipath}.number")
-        rule = item.sufficiency.apply(module_rule) if item.sufficiency else module_rule
-        index.sufficiency_by_ref[ref] = rule
-        return Unit(
-            ref=ref,
-            module_key=spec.key,
-            module_title=spec.title,
-            section_key=section.key,
-            number=item.number,
-            text=_full_text(item.text, item.points),
-            statement=_full_text(parent.text, parent.points) if parent else None,
-            statement_number=parent.number if parent else None,
-            points=item.points,
-            context=item.context,
-            uncertain=item.uncertain,
-            source=item.source,
-            note=item.note,
-        )
-
-    statements: list[Statement] = []
-    statement_numbers: set[str] = set()
-    for ti, st in enumerate(spec.statements):
-        tpath = f"{mpath}.statements[{ti}]"
-        if st.number in statement_numbers:
-            problems.append((f"{tpath}.number", f"duplicate statement number {st.number}"))
-        statement_numbers.add(st.number)
-        units = tuple(
-            make_unit(item, f"{tpath}.items[{ii}]", st) for ii, item in enumerate(st.items)
-        )
-        statements.append(
-            Statement(
-                number=st.number,
-                text=_full_text(st.text, st.points),
-                points=st.points,
-                units=units,
-                uncertain=st.uncertain,
-                source=st.source,
-                note=st.note,
-            )
-        )
+    statements = build.statements()
     direct = tuple(
-        make_unit(item, f"{mpath}.items[{ii}]", None) for ii, item in enumerate(spec.items)
+        build.unit(item, f"{mpath}.items[{ii}]", None) for ii, item in enumerate(spec.items)
     )
     all_units = tuple(u for s in statements for u in s.units) + direct
 
-    pass_criteria: list[Criterion] = []
     distinction_criteria: list[Criterion] = []
     if doc.scheme == "competency":
-        for name in ("pass_criteria", "distinction_criteria", "statements_as_pass_criteria"):
-            if getattr(spec, name):
-                problems.append(
-                    (f"{mpath}.{name}", "a competency standard judges its units; remove this")
-                )
-        # Every unit is judged, as a criterion with its own ref ("met-1.1") linked to the unit.
-        pass_criteria = [
-            Criterion(
-                ref=f"{doc.code}/{spec.key}/met-{u.number}",
-                key=f"met-{u.number}",
-                method_key=None,
-                level="pass",
-                module_key=spec.key,
-                text=u.text,
-                basis="unit",
-                uncertain=u.uncertain,
-                source=u.source,
-                note=u.note,
-                context=u.context,
-                unit_ref=u.ref,
-            )
-            for u in all_units
-        ]
-        for criterion in pass_criteria:
-            claim(criterion.ref, f"{mpath} (criterion judging {criterion.unit_ref})")
+        pass_criteria = build.unit_criteria(all_units)
     else:
-        single = spec.methods[0] if len(spec.methods) == 1 else None
-
-        def make_criterion(c: CriterionSpec, level: CriterionLevel, cpath: str) -> Criterion:
-            method = c.method or single
-            if c.method is not None and c.method not in spec.methods:
-                problems.append(
-                    (
-                        f"{cpath}.method",
-                        f"unknown method {c.method!r} for this module "
-                        f"(module methods: {', '.join(spec.methods) or 'none'})",
-                    )
-                )
-            elif method is None:
-                problems.append(
-                    (
-                        f"{cpath}.method",
-                        f"the module has {len(spec.methods)} methods; "
-                        "say which one judges this criterion",
-                    )
-                )
-            check_context(c.context, f"{cpath}.context")
-            ref = f"{doc.code}/{spec.key}/{c.key}"
-            claim(ref, f"{cpath}.key")
-            return Criterion(
-                ref=ref,
-                key=c.key,
-                method_key=method,
-                level=level,
-                module_key=spec.key,
-                text=c.text,
-                basis="criterion",
-                uncertain=c.uncertain,
-                source=c.source,
-                note=c.note,
-                context=c.context,
-            )
-
-        pass_criteria = [
-            make_criterion(c, "pass", f"{mpath}.pass_criteria[{i}]")
-            for i, c in enumerate(spec.pass_criteria)
-        ]
-        distinction_criteria = [
-            make_criterion(c, "distinction", f"{mpath}.distinction_criteria[{i}]")
-            for i, c in enumerate(spec.distinction_criteria)
-        ]
-        if spec.statements_as_pass_criteria is not None:
-            spath = f"{mpath}.statements_as_pass_criteria"
-            if spec.pass_criteria:
-                problems.append((spath, "the module already has pass_criteria; use one or other"))
-            if not spec.statements:
-                problems.append((spath, "the module has no statements to judge"))
-            if single is None:
-                problems.append((spath, "needs a module with exactly one method"))
-            for ti, st in enumerate(statements):
-                key = f"statement-{st.number.replace('.', '-')}".lower()
-                ref = f"{doc.code}/{spec.key}/{key}"
-                claim(ref, f"{mpath}.statements[{ti}].number")
-                pass_criteria.append(
-                    Criterion(
-                        ref=ref,
-                        key=key,
-                        method_key=single,
-                        level="pass",
-                        module_key=spec.key,
-                        text=st.text,
-                        basis="standard_statement",
-                        uncertain=spec.statements_as_pass_criteria,
-                        source=st.source,
-                        note=st.note,
-                    )
-                )
+        pass_criteria, distinction_criteria = build.method_criteria(statements)
 
     return Module(
         key=spec.key,
@@ -827,6 +687,211 @@ def _build_module(
         methods_note=spec.methods_note,
         note=spec.note,
     )
+
+
+@dataclass
+class _ModuleBuild:
+    """One module's spec turned into units and criteria; what it finds wrong goes into
+    ``problems`` in document order, and refs are claimed through the file-wide ``claim``."""
+
+    doc: StandardDoc
+    section: Section
+    spec: ModuleSpec
+    mpath: str
+    claim: Callable[[str, str], None]
+    check_context: Callable[[str | None, str], None]
+    problems: list[tuple[str, str]]
+    index: _Index
+    #: The file's sufficiency rule with the module's override applied.
+    module_rule: Sufficiency = field(init=False)
+    #: The method that judges a criterion which names none (only when there is just one).
+    single: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        spec, doc = self.spec, self.doc
+        self.module_rule = (
+            spec.sufficiency.apply(doc.sufficiency) if spec.sufficiency else doc.sufficiency
+        )
+        self.single = spec.methods[0] if len(spec.methods) == 1 else None
+
+    def check_methods(self, method_keys: set[str]) -> None:
+        for k, method in enumerate(self.spec.methods):
+            if method not in method_keys:
+                known = ", ".join(sorted(method_keys)) or "none are defined"
+                self.problems.append(
+                    (f"{self.mpath}.methods[{k}]", f"unknown method {method!r} (methods: {known})")
+                )
+
+    # -- units
+
+    def statements(self) -> list[Statement]:
+        statements: list[Statement] = []
+        statement_numbers: set[str] = set()
+        for ti, st in enumerate(self.spec.statements):
+            tpath = f"{self.mpath}.statements[{ti}]"
+            if st.number in statement_numbers:
+                self.problems.append((f"{tpath}.number", f"duplicate statement number {st.number}"))
+            statement_numbers.add(st.number)
+            units = tuple(
+                self.unit(item, f"{tpath}.items[{ii}]", st) for ii, item in enumerate(st.items)
+            )
+            statements.append(
+                Statement(
+                    number=st.number,
+                    text=_full_text(st.text, st.points),
+                    points=st.points,
+                    units=units,
+                    uncertain=st.uncertain,
+                    source=st.source,
+                    note=st.note,
+                )
+            )
+        return statements
+
+    def unit(self, item: ItemSpec, ipath: str, parent: StatementSpec | None) -> Unit:
+        doc, spec = self.doc, self.spec
+        prefix = parent.number if parent else spec.number
+        if prefix is not None and not item.number.startswith(f"{prefix}."):
+            where = f"statement {prefix}" if parent else f"module number {prefix}"
+            self.problems.append((f"{ipath}.number", f"item {item.number} is under {where}"))
+        self.check_context(item.context, f"{ipath}.context")
+        ref = f"{doc.code}/{spec.key}/{item.number}"
+        self.claim(ref, f"{ipath}.number")
+        rule = item.sufficiency.apply(self.module_rule) if item.sufficiency else self.module_rule
+        self.index.sufficiency_by_ref[ref] = rule
+        return Unit(
+            ref=ref,
+            module_key=spec.key,
+            module_title=spec.title,
+            section_key=self.section.key,
+            number=item.number,
+            text=_full_text(item.text, item.points),
+            statement=_full_text(parent.text, parent.points) if parent else None,
+            statement_number=parent.number if parent else None,
+            points=item.points,
+            context=item.context,
+            uncertain=item.uncertain,
+            source=item.source,
+            note=item.note,
+        )
+
+    # -- criteria
+
+    def unit_criteria(self, units: tuple[Unit, ...]) -> list[Criterion]:
+        """A competency module: every unit is judged, as a criterion with its own ref
+        ("met-1.1") linked to the unit."""
+        doc, spec = self.doc, self.spec
+        for name in ("pass_criteria", "distinction_criteria", "statements_as_pass_criteria"):
+            if getattr(spec, name):
+                self.problems.append(
+                    (f"{self.mpath}.{name}", "a competency standard judges its units; remove this")
+                )
+        criteria = [
+            Criterion(
+                ref=f"{doc.code}/{spec.key}/met-{u.number}",
+                key=f"met-{u.number}",
+                method_key=None,
+                level="pass",
+                module_key=spec.key,
+                text=u.text,
+                basis="unit",
+                uncertain=u.uncertain,
+                source=u.source,
+                note=u.note,
+                context=u.context,
+                unit_ref=u.ref,
+            )
+            for u in units
+        ]
+        for criterion in criteria:
+            self.claim(criterion.ref, f"{self.mpath} (criterion judging {criterion.unit_ref})")
+        return criteria
+
+    def method_criteria(
+        self, statements: list[Statement]
+    ) -> tuple[list[Criterion], list[Criterion]]:
+        """A pass_distinction module: its pass and distinction criteria, the pass ones
+        followed by its statements when it judges those instead."""
+        spec, mpath = self.spec, self.mpath
+        pass_criteria = [
+            self.criterion(c, "pass", f"{mpath}.pass_criteria[{i}]")
+            for i, c in enumerate(spec.pass_criteria)
+        ]
+        distinction_criteria = [
+            self.criterion(c, "distinction", f"{mpath}.distinction_criteria[{i}]")
+            for i, c in enumerate(spec.distinction_criteria)
+        ]
+        if spec.statements_as_pass_criteria is not None:
+            pass_criteria.extend(self.statement_criteria(statements))
+        return pass_criteria, distinction_criteria
+
+    def criterion(self, c: CriterionSpec, level: CriterionLevel, cpath: str) -> Criterion:
+        spec = self.spec
+        method = c.method or self.single
+        if c.method is not None and c.method not in spec.methods:
+            self.problems.append(
+                (
+                    f"{cpath}.method",
+                    f"unknown method {c.method!r} for this module "
+                    f"(module methods: {', '.join(spec.methods) or 'none'})",
+                )
+            )
+        elif method is None:
+            self.problems.append(
+                (
+                    f"{cpath}.method",
+                    f"the module has {len(spec.methods)} methods; "
+                    "say which one judges this criterion",
+                )
+            )
+        self.check_context(c.context, f"{cpath}.context")
+        ref = f"{self.doc.code}/{spec.key}/{c.key}"
+        self.claim(ref, f"{cpath}.key")
+        return Criterion(
+            ref=ref,
+            key=c.key,
+            method_key=method,
+            level=level,
+            module_key=spec.key,
+            text=c.text,
+            basis="criterion",
+            uncertain=c.uncertain,
+            source=c.source,
+            note=c.note,
+            context=c.context,
+        )
+
+    def statement_criteria(self, statements: list[Statement]) -> list[Criterion]:
+        """The module's standard statements judged as pass criteria (``statements_as_pass_
+        criteria``: the source's criterion cells are missing)."""
+        spec, mpath = self.spec, self.mpath
+        spath = f"{mpath}.statements_as_pass_criteria"
+        if spec.pass_criteria:
+            self.problems.append((spath, "the module already has pass_criteria; use one or other"))
+        if not spec.statements:
+            self.problems.append((spath, "the module has no statements to judge"))
+        if self.single is None:
+            self.problems.append((spath, "needs a module with exactly one method"))
+        criteria = []
+        for ti, st in enumerate(statements):
+            key = f"statement-{st.number.replace('.', '-')}".lower()
+            ref = f"{self.doc.code}/{spec.key}/{key}"
+            self.claim(ref, f"{mpath}.statements[{ti}].number")
+            criteria.append(
+                Criterion(
+                    ref=ref,
+                    key=key,
+                    method_key=self.single,
+                    level="pass",
+                    module_key=spec.key,
+                    text=st.text,
+                    basis="standard_statement",
+                    uncertain=spec.statements_as_pass_criteria,
+                    source=st.source,
+                    note=st.note,
+                )
+            )
+        return criteria
 
 
 def _check_method_criteria(
@@ -869,14 +934,7 @@ def _check_method_criteria(
 
 def _check_plan(doc: StandardDoc, index: _Index, problems: list[tuple[str, str]]) -> None:
     plan = doc.plan
-    for name in ("showcase_areas", "observation_mandatory_areas"):
-        seen: set[str] = set()
-        for i, key in enumerate(getattr(plan, name)):
-            if key not in index.module_by_key:
-                problems.append((f"plan.{name}[{i}]", f"unknown module {key!r}"))
-            if key in seen:
-                problems.append((f"plan.{name}[{i}]", f"{key!r} is listed twice"))
-            seen.add(key)
+    _check_plan_areas(plan, index, problems)
     _unique_keys("plan.independence", [r.key for r in plan.independence], problems)
     _unique_keys("plan.iqa", [r.key for r in plan.iqa], problems)
     for name in ("independence", "iqa"):
@@ -894,20 +952,34 @@ def _check_plan(doc: StandardDoc, index: _Index, problems: list[tuple[str, str]]
         )
     if plan.overall_rule == "weighted_average" and plan.weighted_average is None:
         problems.append(("plan.weighted_average", "overall_rule weighted_average needs settings"))
-    wa = plan.weighted_average
-    if wa is not None:
-        if not wa.pass_points < wa.distinction_points:
-            problems.append(
-                ("plan.weighted_average.distinction_points", "must be more than pass_points")
-            )
-        elif not wa.pass_points <= wa.cutoff_fraction <= wa.distinction_points:
-            problems.append(
-                (
-                    "plan.weighted_average.distinction_cutoff",
-                    f"must lie between pass_points ({wa.pass_points}) and distinction_points "
-                    f"({wa.distinction_points})",
-                )
-            )
+    if plan.weighted_average is not None:
+        _check_weighted_average(plan.weighted_average, problems)
     months = plan.review_points_months
     if list(months) != sorted(set(months)) or any(m <= 0 for m in months):
         problems.append(("plan.review_points_months", "must be increasing positive months"))
+
+
+def _check_plan_areas(plan: Plan, index: _Index, problems: list[tuple[str, str]]) -> None:
+    for name in ("showcase_areas", "observation_mandatory_areas"):
+        seen: set[str] = set()
+        for i, key in enumerate(getattr(plan, name)):
+            if key not in index.module_by_key:
+                problems.append((f"plan.{name}[{i}]", f"unknown module {key!r}"))
+            if key in seen:
+                problems.append((f"plan.{name}[{i}]", f"{key!r} is listed twice"))
+            seen.add(key)
+
+
+def _check_weighted_average(wa: WeightedAverage, problems: list[tuple[str, str]]) -> None:
+    if not wa.pass_points < wa.distinction_points:
+        problems.append(
+            ("plan.weighted_average.distinction_points", "must be more than pass_points")
+        )
+    elif not wa.pass_points <= wa.cutoff_fraction <= wa.distinction_points:
+        problems.append(
+            (
+                "plan.weighted_average.distinction_cutoff",
+                f"must lie between pass_points ({wa.pass_points}) and distinction_points "
+                f"({wa.distinction_points})",
+            )
+        )

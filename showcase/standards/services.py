@@ -1,4 +1,5 @@
-"""Importing standards into the database and reading them back as StandardDoc."""
+"""Importing standards into the database and reading them back: the parsed ``StandardDoc`` and
+the coverage rules drawn from it, each cached by file hash."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from showcase import db
-from showcase.errors import Conflict, NotFound
-from showcase.standards.loader import load_text
+from showcase.errors import Conflict
+from showcase.standards import sufficiency
+from showcase.standards.files import load_text
 from showcase.standards.models import ReferenceKind, Standard, StandardReference
 from showcase.standards.schema import StandardDoc
 
@@ -92,7 +94,7 @@ def import_standard(doc: StandardDoc, file_sha256: str) -> tuple[Standard, str]:
 
 def import_bundled() -> list[tuple[Standard, str]]:
     """Import every data file shipped with the app."""
-    from showcase.standards.loader import bundled_files
+    from showcase.standards.files import bundled_files
 
     results = []
     for path in bundled_files():
@@ -114,15 +116,15 @@ def doc_for(standard: Standard) -> StandardDoc:
     return doc
 
 
-def get_standard_or_404(code: str, version: str | None = None) -> Standard:
-    """A standard by code and version (latest imported version when none is given)."""
-    stmt = select(Standard).where(Standard.code == code)
-    if version:
-        stmt = stmt.where(Standard.version == version)
-    standard = db.session.scalars(stmt.order_by(Standard.imported_at.desc())).first()
-    if standard is None:
-        raise NotFound(f"No standard {code}{'/' + version if version else ''} is imported.")
-    return standard
+_rules: dict[str, sufficiency.StandardRules] = {}
+
+
+def rules_for(standard: Standard) -> sufficiency.StandardRules:
+    """The coverage rules of a standard, cached by file hash (an imported file never changes)."""
+    rules = _rules.get(standard.file_sha256)
+    if rules is None:
+        rules = _rules[standard.file_sha256] = sufficiency.rules_from_doc(doc_for(standard))
+    return rules
 
 
 def list_standards() -> list[Standard]:

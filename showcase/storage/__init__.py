@@ -1,7 +1,9 @@
 """File storage: one small write-once ``Storage`` protocol, local and S3 backends, and ingest.
 
-``build_storage(app.config)`` picks the backend; ``ingest()`` takes an upload stream into it.
-Nothing here imports Flask, so the package is usable from scripts and tests alone.
+``build_storage(app.config)`` picks the backend; ``ingest()`` takes an upload stream into it;
+``new_key()`` names a new blob and ``blobs_removed_on_failure()`` deletes the blobs of a write
+that failed. Nothing imported here needs Flask, so the package is usable from scripts and tests
+alone; ``serving`` (sending a stored file as a response) is imported on its own.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from .base import (
     StoredObject,
     UploadedPart,
     UploadNotFound,
+    blobs_removed_on_failure,
     content_disposition,
+    new_key,
     validate_key,
 )
 from .ingest import IngestedFile, display_name, format_size, ingest, too_large
@@ -45,12 +49,14 @@ __all__ = [
     "StoredObject",
     "UploadNotFound",
     "UploadedPart",
+    "blobs_removed_on_failure",
     "build_storage",
     "content_disposition",
     "display_name",
     "file_type",
     "format_size",
     "ingest",
+    "new_key",
     "sniff",
     "too_large",
     "validate_key",

@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 
 from .base import COPY_CHUNK_SIZE, Storage, os_errors, validate_key
-from .ingest import IngestedFile, display_name, too_large
+from .ingest import IngestedFile, display_name, name_for_content, too_large
 from .local import LocalStorage
 from .scan import Scanner
-from .sniff import refuse, sniff
+from .sniff import sniff
 
 
 def _hash_file(path: Path) -> tuple[int, str]:
@@ -69,16 +69,7 @@ def inspect_stored(storage: Storage, key: str, *, filename: str, max_bytes: int)
     finally:
         if staged:
             path.unlink(missing_ok=True)
-    # The same rule as ingest(): the name's extension must fit the content.
-    given = os.path.splitext(name)[1].lower()
-    if given and given not in ftype.extensions:
-        raise refuse(
-            f"The file is called {given} but its content is {ftype.described}; rename it "
-            f"to {ftype.extension} or choose the right file."
-        )
-    extension = given or ftype.extension
-    if not given:
-        name = f"{name or 'upload'}{extension}"
+    name, extension = name_for_content(name, ftype)
     return IngestedFile(
         key=key,
         size=size,

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 from urllib.parse import quote
@@ -184,6 +185,28 @@ def validate_key(key: str) -> str:
     if ".." in key:
         raise ValueError(f"invalid storage key {key!r}: '..' is not allowed")
     return key
+
+
+def new_key(prefix: str = "evidence") -> str:
+    """A fresh storage key: date-partitioned, random, never derived from user input."""
+    today = datetime.now(UTC)
+    return f"{prefix}/{today:%Y/%m}/{uuid.uuid4().hex}"
+
+
+@contextmanager
+def blobs_removed_on_failure(storage: Storage) -> Iterator[list[str]]:
+    """Collect keys written in the block; delete them all if the block raises.
+
+    Blob first, then rows: the caller writes the blobs, adds the rows and commits inside the
+    block, so a failed commit leaves no blob behind (a crash still can: reconcile finds it).
+    """
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        for key in written:
+            storage.delete(key)
+        raise
 
 
 def validate_prefix(prefix: str) -> str:

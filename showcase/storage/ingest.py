@@ -59,10 +59,21 @@ class IngestedFile:
         return FILE_TYPES[self.mime_type]
 
 
-def too_large(max_bytes: int) -> FileTooLarge:
-    """The refusal of a file over the upload limit, ready to raise."""
+def too_large(max_bytes: int, *, part: bool = False) -> FileTooLarge:
+    """The refusal of a file over the upload limit, ready to raise; every upload path's 413.
+
+    ``part``: a resumable upload's part that would take the file past its announced size or
+    the limit (the file changed on the device, or the limit was lowered meanwhile).
+    """
+    limit = format_size(max_bytes)
+    if part:
+        return FileTooLarge(
+            f"This part would take the file past its announced size or the {limit} limit; "
+            "the file may have changed on your device. Start the upload again.",
+            field="file",
+        )
     return FileTooLarge(
-        f"This file is larger than the {format_size(max_bytes)} limit. Make it smaller "
+        f"This file is larger than the {limit} limit. Make it smaller "
         "(for a recording, trim it or use a lower quality) and upload it again.",
         field="file",
     )
@@ -204,8 +215,23 @@ def display_name(filename: str, *, max_length: int = MAX_DISPLAY_NAME) -> str:
     return name
 
 
-def _extension(name: str) -> str:
-    return os.path.splitext(name)[1].lower()
+def name_for_content(name: str, ftype: FileType) -> tuple[str, str]:
+    """The display name and extension of a file called ``name`` whose content is ``ftype``.
+
+    The name's extension must fit the content (415 otherwise: a ``.pdf`` that is a JPEG is the
+    wrong file, or a disguised one). A name without an extension downloads as an unknown type,
+    so it gets the content's usual one.
+    """
+    given = os.path.splitext(name)[1].lower()
+    if given and given not in ftype.extensions:
+        raise refuse(
+            f"The file is called {given} but its content is {ftype.described}; rename it "
+            f"to {ftype.extension} or choose the right file."
+        )
+    extension = given or ftype.extension
+    if not given:
+        name = f"{name or 'upload'}{extension}"
+    return name, extension
 
 
 def _copy_limited(
@@ -263,16 +289,7 @@ def ingest(
         if isinstance(stream, RequestBody) and stream.sha256 is not None:
             check_digest(sha256, stream.sha256)
         ftype = sniff(tmp)
-        given = _extension(name)
-        if given and given not in ftype.extensions:
-            raise refuse(
-                f"The file is called {given} but its content is {ftype.described}; rename it "
-                f"to {ftype.extension} or choose the right file."
-            )
-        extension = given or ftype.extension
-        if not given:
-            # A name without an extension downloads as an unknown type; give it the right one.
-            name = f"{name or 'upload'}{extension}"
+        name, extension = name_for_content(name, ftype)
         if scanner is not None:
             with tmp.open("rb") as staged:
                 scanner.scan(staged)  # MalwareFound (422) or ScannerUnavailable (503)

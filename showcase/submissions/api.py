@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import request
 from flask_login import current_user
 from pydantic import BaseModel, Field
 
 from showcase import db
-from showcase.api import Id, Text, bp, responses, spec, text
+from showcase.api import Id, Text, bp, responses, spec, text, validated_body
 from showcase.audit.checkpoints import checkpoint_if_due
-from showcase.evidence.services import blobs_removed_on_failure
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.standards.models import StandardReference
+from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions import services
 from showcase.submissions.loaders import get_submission_or_404
@@ -96,10 +95,6 @@ def serialise(submission: Submission, *, full: bool = True) -> SubmissionOut:
     )
 
 
-def _body(_model: type[BaseModel]) -> Any:
-    return request.context.json  # type: ignore[attr-defined]
-
-
 @bp.get("/apprenticeships/<int:apprenticeship_id>/submissions")
 @spec.validate(resp=responses(HTTP_200=SubmissionList), tags=["submissions"])
 def list_submissions(apprenticeship_id: int) -> SubmissionList:
@@ -132,7 +127,7 @@ def get_submission(submission_id: int) -> SubmissionOut:
 def put_items(submission_id: int) -> SubmissionOut:
     """Choose the evidence in the showcase (409 once locked)."""
     submission = get_submission_or_404(current_user, submission_id)
-    services.set_items(current_user, submission, _body(ItemsIn).evidence_ids)
+    services.set_items(current_user, submission, validated_body().evidence_ids)
     db.session.commit()
     return serialise(submission)
 
@@ -144,7 +139,7 @@ def put_items(submission_id: int) -> SubmissionOut:
 def put_summary(submission_id: int) -> SubmissionOut:
     """The presentation summary and the assessment organisation (409 once locked)."""
     submission = get_submission_or_404(current_user, submission_id)
-    body: SummaryIn = _body(SummaryIn)
+    body: SummaryIn = validated_body()
     services.set_summary(
         current_user,
         submission,
@@ -162,7 +157,7 @@ def put_summary(submission_id: int) -> SubmissionOut:
 def post_acknowledgement(submission_id: int) -> SubmissionOut:
     """The line manager or tutor acknowledges an uncovered showcase unit, with a reason."""
     submission = get_submission_or_404(current_user, submission_id)
-    body: AcknowledgementIn = _body(AcknowledgementIn)
+    body: AcknowledgementIn = validated_body()
     services.acknowledge_gap(current_user, submission, ref=body.ref, note=body.note)
     db.session.commit()
     return serialise(submission)
@@ -175,7 +170,7 @@ def post_acknowledgement(submission_id: int) -> SubmissionOut:
 def post_signoff(submission_id: int) -> SubmissionOut:
     """The line manager (employer) or tutor (training provider) signs the gateway declaration."""
     submission = get_submission_or_404(current_user, submission_id)
-    services.sign_off(current_user, submission, confirm=_body(SignoffIn).confirm)
+    services.sign_off(current_user, submission, confirm=validated_body().confirm)
     db.session.commit()
     return serialise(submission)
 
@@ -187,7 +182,7 @@ def post_lock(submission_id: int) -> SubmissionOut:
     submission = get_submission_or_404(current_user, submission_id)
     storage = get_storage()
     with blobs_removed_on_failure(storage) as written:
-        services.lock(current_user, submission, storage=storage, written=written)
+        services.lock_submission(current_user, submission, storage=storage, written=written)
         db.session.commit()
     # After the commit, never before: a checkpoint must describe entries that exist.
     checkpoint_if_due(storage)

@@ -19,11 +19,11 @@ from sqlalchemy.orm import selectinload
 from showcase import db
 from showcase.accounts.models import Organisation, OrganisationKind, User
 from showcase.audit.services import ChainHead, chain_head, head_problem, record
-from showcase.coverage.services import live_report, review_points
+from showcase.coverage.services import live_report
 from showcase.errors import Forbidden, NotFound, SubmissionLocked, ValidationFailed
 from showcase.evidence.models import Evidence
 from showcase.portfolios.models import Apprenticeship
-from showcase.reviews.services import list_reviews
+from showcase.reviews.services import list_reviews, review_points
 from showcase.standards.models import ReferenceKind, StandardReference
 from showcase.standards.services import doc_for
 from showcase.storage import Storage
@@ -386,7 +386,7 @@ def canonical_json(data: object) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def lock(
+def lock_submission(
     actor: User, submission: Submission, *, storage: Storage, written: list[str]
 ) -> Submission:
     """Submit: freeze every file, write the manifest and its fingerprint, lock the records."""
@@ -533,8 +533,9 @@ def verify(submission: Submission, storage: Storage) -> Verification:
     return Verification(fingerprint_ok, checked, problems)
 
 
-def get_submission(submission_id: int) -> Submission:
-    submission = db.session.scalar(
+def find_submission(submission_id: int) -> Submission | None:
+    """A submission with its items, sign-offs and acknowledgements, or None (no access check)."""
+    return db.session.scalar(
         select(Submission)
         .where(Submission.id == submission_id)
         .options(
@@ -543,6 +544,12 @@ def get_submission(submission_id: int) -> Submission:
             selectinload(Submission.acknowledgements),
         )
     )
+
+
+def get_submission(submission_id: int) -> Submission:
+    """A submission by id for operators (``flask submissions verify``); pages and the API use
+    ``loaders.get_submission_or_404``, which also checks who is asking."""
+    submission = find_submission(submission_id)
     if submission is None:
         raise NotFound("No such submission.")
     return submission

@@ -9,8 +9,9 @@ from werkzeug.wrappers import Response
 from showcase import db
 from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.errors import ShowcaseError
-from showcase.evidence.services import EvidenceFilter, blobs_removed_on_failure, list_evidence
+from showcase.evidence.services import EvidenceFilter, list_evidence
 from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions import services
 from showcase.submissions.loaders import get_submission_or_404
@@ -127,7 +128,7 @@ def lock(submission_id: int) -> Response:
     storage = get_storage()
     # The commit sits inside the blob guard so a failed commit removes the frozen copies.
     with form_post(), blobs_removed_on_failure(storage) as written:
-        services.lock(current_user, submission, storage=storage, written=written)
+        services.lock_submission(current_user, submission, storage=storage, written=written)
         db.session.commit()
     # After the commit, never before: a checkpoint must describe entries that exist.
     checkpoint_if_due(storage)

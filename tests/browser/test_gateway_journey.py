@@ -18,8 +18,8 @@ from showcase.evidence import services as evidence
 from showcase.evidence.models import EvidenceKind
 from showcase.portfolios.services import create_apprenticeship
 from showcase.reviews import services as reviews
-from showcase.standards.coverage import add_months
-from showcase.standards.services import get_standard_or_404
+from showcase.standards.loaders import get_standard_or_404
+from showcase.standards.sufficiency import add_months
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
 from tests.browser.conftest import assert_accessible, sign_in

@@ -15,7 +15,8 @@ from showcase.accounts import services
 from showcase.accounts.models import ApiToken, Invitation, OrganisationKind, Role, User
 from showcase.audit.models import AuditEntry
 from showcase.mail.models import OutboxMessage
-from tests.conftest import PASSWORD, sign_in
+from tests.conftest import sign_in
+from tests.factories import PASSWORD
 
 NEW_PASSWORD = "lantern orchard ripple"
 OTHER_PASSWORD = "cobalt meadow whistle"

@@ -16,7 +16,7 @@ from showcase.accounts.models import OrganisationKind, Role
 from showcase.db import get_database
 from showcase.links import external_url
 from showcase.mail.models import OutboxMessage
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def test_external_url_uses_the_base_url_with_or_without_a_request(app) -> None:

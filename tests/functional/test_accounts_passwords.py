@@ -12,7 +12,7 @@ from showcase.accounts import services
 from showcase.accounts.models import Role
 from showcase.accounts.passwords import MAX_PASSWORD_LENGTH, password_problem
 from showcase.demo import DEMO_PASSWORD
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 @pytest.mark.parametrize(

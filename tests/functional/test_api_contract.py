@@ -16,13 +16,12 @@ from showcase.accounts.models import OrganisationKind, Role
 from showcase.accounts.services import create_api_token
 from showcase.assessment import services as assessment
 from showcase.assessment.models import AssessmentStatus
-from showcase.coverage.rollup import rules_for
-from showcase.evidence import services as evidence
 from showcase.evidence.models import EvidenceKind
+from showcase.standards.services import rules_for
+from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
-from tests.functional.test_coverage import add_item
-from tests.functional.test_gateway_assessment import build_journey, prepare
+from tests.factories import add_item, build_journey, prepare
 
 TOO_BIG = 2_147_483_648  # one more than PostgreSQL's integer holds
 
@@ -67,8 +66,10 @@ def journey(make):
 def locked(journey):
     draft = prepare(journey)
     storage = get_storage()
-    with evidence.blobs_removed_on_failure(storage) as written:
-        submissions.lock(journey[2]["apprentice"], draft, storage=storage, written=written)
+    with blobs_removed_on_failure(storage) as written:
+        submissions.lock_submission(
+            journey[2]["apprentice"], draft, storage=storage, written=written
+        )
     return draft
 
 

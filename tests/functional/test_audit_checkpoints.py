@@ -15,9 +15,10 @@ from showcase.assessment.models import AssessmentStatus
 from showcase.audit.models import AuditEntry
 from showcase.audit.services import record
 from showcase.standards.services import doc_for
+from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions.models import Submission
-from tests.functional.test_gateway_assessment import api_headers, build_journey, prepare
+from tests.factories import api_headers, build_journey, prepare
 
 PREFIX = "frozen/audit-checkpoints/"
 
@@ -109,12 +110,11 @@ def graded_ready(journey):
     """An assigned assessment with every criterion judged met and every record written."""
     item, _ao, people, _items = journey
     draft = prepare(journey)
-    from showcase.evidence import services as evidence
     from showcase.submissions import services as submissions
 
     storage = get_storage()
-    with evidence.blobs_removed_on_failure(storage) as written:
-        submissions.lock(people["apprentice"], draft, storage=storage, written=written)
+    with blobs_removed_on_failure(storage) as written:
+        submissions.lock_submission(people["apprentice"], draft, storage=storage, written=written)
     assessment = assessment_services.assign(people["ao_admin"], draft, people["assessor"])
     doc = doc_for(item.standard)
     for method in doc.methods:

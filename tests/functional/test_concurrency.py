@@ -13,34 +13,29 @@ assertion below fails (each was seen failing before the lock was added).
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from showcase import db
 from showcase.accounts.models import User
 from showcase.coverage.cli import rollup_state
 from showcase.coverage.rollup import rebuild
-from showcase.db import get_database
 from showcase.errors import Conflict, SubmissionLocked, ValidationFailed
 from showcase.evidence import services as evidence
 from showcase.evidence.models import Evidence, EvidenceKind, EvidenceTag, TagStatus
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services as reviews
 from showcase.reviews.models import ActionFollowUp, ActionOutcome, ProgressReview
+from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
 from showcase.submissions.models import Submission, SubmissionItem
-from tests.conftest import Factory, built_app
-from tests.functional.test_coverage import add_item, refs, tag
-from tests.functional.test_gateway_assessment import build_journey, prepare
-
-#: How long the first writer waits for the second to block or finish before the test fails.
-WAIT_SECONDS = 30
+from tests.conftest import built_app
+from tests.factories import Factory, add_item, build_journey, prepare, refs, tag
+from tests.races import race
 
 
 @pytest.fixture(scope="module")
@@ -55,72 +50,6 @@ def committing_app(database_kind: str, tmp_path_factory: pytest.TempPathFactory)
 def factory() -> Factory:
     """One factory for the module: its numbering keeps emails unique across committed tests."""
     return Factory()
-
-
-def _wait_until_blocked_or_done(app: Flask, pid: list[int], done: threading.Event) -> None:
-    """Return once backend ``pid`` waits for a lock (a row lock, the audit chain's advisory
-    lock…) or its writer has finished. A fixed sleep is not enough: on a loaded machine the
-    second writer may not have reached its check when the first commits, and the race is lost
-    without anyone noticing. Polled on a connection of its own; pg_locks is read live."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    with get_database(app).engine.connect() as conn:
-        while not done.is_set():
-            if pid:
-                waiting = conn.execute(
-                    text("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = :pid AND NOT granted)"),
-                    {"pid": pid[0]},
-                ).scalar_one()
-                conn.rollback()
-                if waiting:
-                    return
-            if time.monotonic() > deadline:
-                raise AssertionError("the second writer neither waited for a lock nor finished")
-            time.sleep(0.01)
-
-
-def race(app: Flask, first: Callable[[], None], second: Callable[[], None]) -> list[BaseException]:
-    """Run ``first`` (flush, then hold the transaction) and ``second`` (starts in that window),
-    each in its own thread, app context and session; commit each. ``first`` commits only once
-    ``second`` waits for a lock or is done. Returns what they raised."""
-    first_flushed, second_done = threading.Event(), threading.Event()
-    second_pid: list[int] = []
-    errors: list[BaseException] = []
-
-    def run_first() -> None:
-        with app.app_context():
-            first()
-            db.session.flush()
-            first_flushed.set()
-            _wait_until_blocked_or_done(app, second_pid, second_done)
-            db.session.commit()
-
-    def run_second() -> None:
-        try:
-            with app.app_context():
-                connection = db.session.connection()
-                second_pid.append(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar())
-                first_flushed.wait(10)
-                second()
-                db.session.commit()
-        finally:
-            second_done.set()
-
-    def guarded(target: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            try:
-                target()
-            except BaseException as error:  # reported to the test, not lost in the thread
-                errors.append(error)
-
-        return run
-
-    threads = [threading.Thread(target=guarded(t)) for t in (run_first, run_second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(WAIT_SECONDS + 30)
-    assert not any(t.is_alive() for t in threads), "a writer is stuck"
-    return errors
 
 
 def test_two_tags_on_one_unit_both_count(committing_app: Flask, factory: Factory) -> None:
@@ -234,8 +163,8 @@ def _lock_and_edit(factory: Factory) -> tuple[Callable[[], None], Callable[[], N
 
     def lock() -> None:
         storage = get_storage()
-        with evidence.blobs_removed_on_failure(storage) as written:
-            submissions.lock(
+        with blobs_removed_on_failure(storage) as written:
+            submissions.lock_submission(
                 db.session.get(User, apprentice_id),
                 db.session.get(Submission, draft_id),
                 storage=storage,
@@ -457,8 +386,8 @@ def _graded_assessment(factory: Factory) -> tuple[int, int, int]:
     item, ao, people, _items = journey
     draft = prepare(journey)
     storage = get_storage()
-    with evidence.blobs_removed_on_failure(storage) as written:
-        submissions.lock(people["apprentice"], draft, storage=storage, written=written)
+    with blobs_removed_on_failure(storage) as written:
+        submissions.lock_submission(people["apprentice"], draft, storage=storage, written=written)
     graded = assessment.assign(people["ao_admin"], draft, people["assessor"])
     doc = doc_for(item.standard)
     judgements = [(c.ref, True, "") for m in doc.methods for c in doc.criteria(m.key)]

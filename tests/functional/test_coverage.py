@@ -16,49 +16,12 @@ from showcase.accounts.models import Role
 from showcase.coverage import services as coverage_services
 from showcase.coverage.cli import rollup_state
 from showcase.coverage.models import CoverageRollup
-from showcase.coverage.rollup import rebuild, rules_for
+from showcase.coverage.rollup import rebuild
 from showcase.evidence import services as evidence
-from showcase.evidence.models import Evidence, EvidenceKind, EvidenceTag, TagEvent
+from showcase.evidence.models import Evidence, EvidenceKind, TagEvent
 from showcase.portfolios.models import Apprenticeship
-
-
-def add_item(apprenticeship: Apprenticeship, kind: EvidenceKind, title: str = "Item") -> Evidence:
-    """Written evidence (no file) through the evidence service."""
-    details = evidence.EvidenceDetails(
-        title=title,
-        kind=kind,
-        description="What happened, in the apprentice's words.",
-        witness_name="Sam Witness" if kind is EvidenceKind.WITNESS_STATEMENT else None,
-        witness_relationship="Supervisor" if kind is EvidenceKind.WITNESS_STATEMENT else None,
-    )
-    return evidence.add_evidence(
-        apprenticeship.apprentice,
-        apprenticeship,
-        storage=None,
-        stream=None,
-        filename=None,
-        max_bytes=0,
-        details=details,
-    )
-
-
-def tag(item: Evidence, ref: str) -> EvidenceTag:
-    return evidence.tag_evidence(
-        item.apprenticeship.apprentice,
-        item,
-        ref=ref,
-        justification="This shows the unit because I did exactly that.",
-    )
-
-
-def accept(tag_: EvidenceTag, yes: bool = True) -> EvidenceTag:
-    return evidence.review_tag(
-        tag_.evidence.apprenticeship.tutor, tag_, accept=yes, comment="" if yes else "More detail."
-    )
-
-
-def refs(apprenticeship: Apprenticeship) -> list[str]:
-    return [u.ref for u in rules_for(apprenticeship.standard).units]
+from showcase.standards.services import rules_for
+from tests.factories import accept, add_item, refs, tag
 
 
 @pytest.fixture
@@ -137,7 +100,7 @@ def test_rollup_matches_a_rebuild_after_random_operations(make) -> None:
     for item in portfolios:
         today = dt.date.today()
         history = coverage_services.load_history(item)
-        from showcase.standards import coverage
+        from showcase.standards import sufficiency as coverage
 
         replayed = coverage.report_as_of(
             rules_for(item.standard), history.evidence, history.tags, history.events, today

@@ -17,7 +17,7 @@ from showcase import create_app, db, migrate
 from showcase.accounts.models import Role
 from showcase.db import get_database
 from showcase.extensions import limiter
-from tests.conftest import PASSWORD, Factory
+from tests.factories import PASSWORD, Factory
 
 #: Nothing listens on port 1: every connection is refused at once.
 DEAD_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/showcase"

@@ -10,106 +10,16 @@ import pytest
 from sqlalchemy import select, update
 
 from showcase import db
-from showcase.accounts.models import OrganisationKind, Role
+from showcase.accounts.models import Role
 from showcase.assessment.models import Assessment, AssessmentStatus
 from showcase.audit.models import AuditEntry
 from showcase.audit.services import verify_chain
-from showcase.evidence import services as evidence
-from showcase.evidence.models import Evidence, EvidenceKind
+from showcase.evidence.models import Evidence
 from showcase.standards.services import doc_for
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
 from showcase.submissions.models import Submission, SubmissionStatus
-
-SAMPLES = Path(__file__).parents[1] / "samples"
-
-
-@pytest.fixture
-def journey(make):
-    return build_journey(make)
-
-
-def build_journey(make):
-    """An apprentice 13 months in, with two pieces of accepted evidence, and an assessment org."""
-    start = dt.date.today() - dt.timedelta(days=400)
-    item = make.apprenticeship(start_date=start)
-    ao = make.organisation(OrganisationKind.ASSESSMENT_ORGANISATION, "EPA Ltd")
-    people = {
-        "apprentice": item.apprentice,
-        "manager": item.line_manager,
-        "tutor": item.tutor,
-        "ao_admin": make.user(Role.ADMIN, ao),
-        "assessor": make.user(Role.ASSESSOR, ao),
-        "other_assessor": make.user(
-            Role.ASSESSOR, make.organisation(OrganisationKind.ASSESSMENT_ORGANISATION)
-        ),
-        "qa": make.user(Role.QUALITY_ASSURER, ao),
-    }
-    storage = get_storage()
-    items = []
-    for name, kind in (
-        ("sample.mp3", EvidenceKind.RECORDING),
-        ("sample.pdf", EvidenceKind.WITNESS_STATEMENT),
-    ):
-        with (SAMPLES / name).open("rb") as stream:
-            e = evidence.add_evidence(
-                item.apprentice,
-                item,
-                storage=storage,
-                stream=stream,
-                filename=name,
-                max_bytes=10**8,
-                details=evidence.EvidenceDetails(
-                    kind=kind, witness_name="Marcus", witness_relationship="line manager"
-                ),
-            )
-        tag = (
-            evidence.tag_evidence(
-                item.apprentice,
-                e,
-                ref="ST0072/understanding-the-organisation/1.1",
-                justification="Shows I know the business purpose.",
-            )
-            if not items
-            else None
-        )
-        if tag:
-            evidence.review_tag(item.tutor, tag, accept=True)
-        items.append(e)
-    for month in (3, 6, 9):
-        sign_review_point(item, month)
-    return item, ao, people, items
-
-
-def sign_review_point(item, month: int) -> None:
-    """The apprentice, line manager and tutor hold and sign the review due at ``month``."""
-    from showcase.reviews import services as reviews
-    from showcase.standards.coverage import add_months
-
-    held = add_months(item.start_date, month)
-    review = reviews.ensure_review(item.tutor, item, month, today=held)
-    for signer in (item.tutor, item.line_manager, item.apprentice):
-        reviews.sign_review(signer, review)
-
-
-def prepare(journey) -> Submission:
-    """Choose evidence, write the summary, acknowledge every gap, both sign off."""
-    item, ao, people, items = journey
-    draft = submissions.start_version(people["apprentice"], item)
-    submissions.set_items(people["apprentice"], draft, [e.id for e in items])
-    submissions.set_summary(
-        people["apprentice"], draft, summary="My year.", assessment_organisation_id=ao.id
-    )
-    for gap in submissions.checklist(draft).gaps:
-        submissions.acknowledge_gap(
-            people["tutor"],
-            draft,
-            ref=gap.ref,
-            note="Covered in the professional discussion instead.",
-        )
-    submissions.sign_off(people["manager"], draft, confirm=True)
-    submissions.sign_off(people["tutor"], draft, confirm=True)
-    return draft
+from tests.factories import api_headers, prepare, sign_review_point
 
 
 def test_checklist_comes_from_the_standard(journey) -> None:
@@ -181,15 +91,6 @@ def test_lock_freezes_manifest_and_records(login, journey) -> None:
     assert submissions.verify(locked, get_storage()).ok
     manifest = client.get(f"/submissions/{draft.id}/manifest.json").get_json()
     assert manifest["fingerprint_sha256"] == locked.manifest_sha256
-
-
-@pytest.fixture
-def locked(journey) -> Submission:
-    draft = prepare(journey)
-    storage = get_storage()
-    with evidence.blobs_removed_on_failure(storage) as written:
-        submissions.lock(journey[2]["apprentice"], draft, storage=storage, written=written)
-    return draft
 
 
 def test_every_change_to_a_locked_showcase_is_refused(login, journey, locked) -> None:
@@ -433,13 +334,6 @@ def test_audit_chain_records_the_journey_and_detects_edits(app, journey, locked)
     db.session.execute(update(AuditEntry).where(AuditEntry.id == victim).values(details={"x": 1}))
     _checked, problems = verify_chain()
     assert [p.entry_id for p in problems] == [victim]
-
-
-def api_headers(user) -> dict:
-    from showcase.accounts.services import create_api_token
-
-    _token, plain = create_api_token(user, name="api")
-    return {"Authorization": f"Bearer {plain}"}
 
 
 def test_api_journey_and_locked_refusals(client, journey) -> None:

@@ -13,12 +13,13 @@ from showcase.accounts import memberships
 from showcase.accounts.models import OrganisationMembership, Role
 from showcase.assessment.models import Assessment
 from showcase.audit.models import AuditEntry
-from showcase.evidence import services as evidence
 from showcase.portfolios import services as portfolios
 from showcase.portfolios.models import PartyRole
+from showcase.portfolios.moves import move_user
+from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
-from tests.functional.test_gateway_assessment import api_headers, build_journey, prepare
+from tests.factories import api_headers, build_journey, prepare
 
 
 @pytest.fixture
@@ -30,8 +31,10 @@ def journey(make):
 def locked(journey):
     draft = prepare(journey)
     storage = get_storage()
-    with evidence.blobs_removed_on_failure(storage) as written:
-        submissions.lock(journey[2]["apprentice"], draft, storage=storage, written=written)
+    with blobs_removed_on_failure(storage) as written:
+        submissions.lock_submission(
+            journey[2]["apprentice"], draft, storage=storage, written=written
+        )
     return draft
 
 
@@ -55,7 +58,7 @@ def test_former_tutor_moved_to_the_assessment_organisation_is_refused(
     portfolios.change_party(
         provider_admin, item, PartyRole.TUTOR, make.user(Role.TUTOR, item.provider)
     )
-    memberships.move_user(None, old_tutor, ao, role=Role.ASSESSOR)
+    move_user(None, old_tutor, ao, role=Role.ASSESSOR)
 
     response = assign_over_api(client, journey, locked, old_tutor)
 
@@ -79,7 +82,7 @@ def test_former_line_manager_is_refused(client, make, journey, locked) -> None:
     portfolios.change_party(
         None, item, PartyRole.LINE_MANAGER, make.user(Role.EMPLOYER_CONTACT, item.employer)
     )
-    memberships.move_user(None, old_manager, ao, role=Role.ASSESSOR)
+    move_user(None, old_manager, ao, role=Role.ASSESSOR)
 
     response = assign_over_api(client, journey, locked, old_manager)
 
@@ -96,7 +99,7 @@ def test_anyone_at_the_employer_during_the_apprenticeship_is_refused(
     item, ao, _people, _items = journey
     colleague = make.user(Role.ADMIN, item.employer)
     memberships.open_membership(colleague, item.employer, at=db.utcnow() - dt.timedelta(days=30))
-    memberships.move_user(None, colleague, ao, role=Role.ASSESSOR)
+    move_user(None, colleague, ao, role=Role.ASSESSOR)
 
     response = assign_over_api(client, journey, locked, colleague)
 

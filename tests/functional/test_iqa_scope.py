@@ -14,7 +14,7 @@ from showcase import db
 from showcase.accounts.models import OrganisationKind, Role
 from showcase.assessment import services as assessment_services
 from showcase.assessment.models import AssessmentStatus
-from tests.functional.test_gateway_assessment import api_headers, journey, locked  # noqa: F401 (fixtures)
+from tests.factories import api_headers
 
 
 def _paths(assessment, item_id: int) -> dict[str, str]:
@@ -50,7 +50,7 @@ def _grade(assessment) -> None:
 
 
 @pytest.fixture
-def assessed(journey, locked):  # noqa: F811 (fixtures)
+def assessed(journey, locked):
     _item, _ao, people, items = journey
     assessment = assessment_services.assign(people["ao_admin"], locked, people["assessor"])
     return people, items[0].id, locked, assessment
@@ -97,7 +97,7 @@ def test_an_iqa_of_another_organisation_never_sees_it(make, login, assessed) -> 
 def test_an_iqa_related_to_the_apprentice_never_sees_it(
     make,
     login,
-    journey,  # noqa: F811 (the fixture)
+    journey,
     assessed,
 ) -> None:
     people, item_id, _submission, assessment = assessed

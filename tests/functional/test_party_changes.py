@@ -15,9 +15,10 @@ from showcase.accounts.models import OrganisationKind, OrganisationMembership, R
 from showcase.audit.models import AuditEntry
 from showcase.portfolios import services as portfolios
 from showcase.portfolios.models import Apprenticeship, ApprenticeshipParty, PartyRole
-from showcase.standards.services import get_standard_or_404
-from tests.conftest import Factory, built_app
-from tests.functional.test_concurrency import race
+from showcase.standards.loaders import get_standard_or_404
+from tests.conftest import built_app
+from tests.factories import Factory
+from tests.races import race
 
 
 def parties(item, role: PartyRole) -> list[ApprenticeshipParty]:
@@ -268,8 +269,8 @@ def test_two_tutor_changes_at_once_chain_one_after_the_other(committing_app) -> 
 
 
 def test_only_platform_admins_move_people_between_organisations(make) -> None:
-    from showcase.accounts.memberships import move_user
     from showcase.errors import Forbidden
+    from showcase.portfolios.moves import move_user
 
     employer = make.organisation(OrganisationKind.EMPLOYER)
     ao = make.organisation(OrganisationKind.ASSESSMENT_ORGANISATION)

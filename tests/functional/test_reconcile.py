@@ -15,7 +15,7 @@ from showcase import db
 from showcase.accounts.models import Role
 from showcase.errors import StorageUnavailable
 from showcase.evidence.models import Evidence, StoredFile
-from showcase.evidence.services import new_key
+from showcase.storage import new_key
 from showcase.storage_ext import get_storage
 from tests.streams import Drops
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-import wave
 
 import pytest
 from sqlalchemy import func, select
@@ -16,20 +14,10 @@ from showcase.accounts.models import Role
 from showcase.evidence.models import Evidence, StoredFile, UploadSession
 from showcase.storage import MIN_PART_SIZE
 from showcase.storage_ext import get_storage
+from tests.factories import make_wav
 from tests.streams import Drops
 
 PART = MIN_PART_SIZE
-
-
-def make_wav(size: int) -> bytes:
-    """A real WAV file of about ``size`` bytes (silence), which the sniffer accepts."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(44100)
-        out.writeframes(b"\x00\x00" * ((size - 44) // 2))
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from showcase.errors import Forbidden, NotFound
 from showcase.evidence.models import Evidence, EvidenceKind
 from showcase.reviews import services
 from showcase.reviews.models import ActionOutcome, ProgressReview
-from showcase.standards.coverage import add_months
-from tests.functional.test_coverage import accept, add_item, refs, tag
+from showcase.standards.sufficiency import add_months
+from tests.factories import accept, add_item, refs, tag
 
 
 @pytest.fixture

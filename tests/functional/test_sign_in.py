@@ -10,7 +10,8 @@ from sqlalchemy import select
 from showcase import db
 from showcase.accounts import services
 from showcase.accounts.models import Invitation, Role
-from tests.conftest import PASSWORD, sign_in
+from tests.conftest import sign_in
+from tests.factories import PASSWORD
 
 
 def test_sign_in_and_home(client, make) -> None:

@@ -11,7 +11,8 @@ from showcase import db
 from showcase.accounts.models import Role
 from showcase.errors import Conflict
 from showcase.standards import services
-from showcase.standards.loader import bundled_files
+from showcase.standards.files import bundled_files
+from showcase.standards.loaders import get_standard_or_404
 from showcase.standards.models import ReferenceKind, Standard, StandardReference
 
 ST0072 = next(p for p in bundled_files() if p.name.startswith("st0072"))
@@ -26,17 +27,17 @@ def ref_count(standard: Standard, kind: ReferenceKind) -> int:
 
 
 def test_bundled_standards_are_imported_in_full(session) -> None:
-    st0072 = services.get_standard_or_404("ST0072", "AP02")
+    st0072 = get_standard_or_404("ST0072", "AP02")
     assert ref_count(st0072, ReferenceKind.UNIT) == 116
     assert ref_count(st0072, ReferenceKind.CRITERION) == 55
-    tlii = services.get_standard_or_404("TLII4001")
+    tlii = get_standard_or_404("TLII4001")
     assert ref_count(tlii, ReferenceKind.UNIT) == 29
     assert ref_count(tlii, ReferenceKind.CRITERION) == 29
 
 
 def test_reimport_keeps_reference_ids(session) -> None:
     doc, sha = services.read_file(ST0072)
-    standard = services.get_standard_or_404("ST0072", "AP02")
+    standard = get_standard_or_404("ST0072", "AP02")
     before = dict(
         db.session.execute(
             select(StandardReference.ref, StandardReference.id).where(
@@ -112,7 +113,7 @@ def test_third_standard_is_a_data_file(app, session, tmp_path: Path) -> None:
     result = run(app, "standards", "import", str(path))
     assert result.exit_code == 0, result.output
     assert "ZZ0001/AP02: created" in result.output
-    assert ref_count(services.get_standard_or_404("ZZ0001"), ReferenceKind.UNIT) == 116
+    assert ref_count(get_standard_or_404("ZZ0001"), ReferenceKind.UNIT) == 116
 
 
 def test_standard_page_shows_structure_and_gaps(login, make) -> None:

@@ -19,7 +19,7 @@ from showcase.evidence.models import Evidence, StoredFile, UploadSession
 from showcase.storage import MIN_PART_SIZE
 from showcase.storage_ext import get_storage
 from tests.conftest import built_app
-from tests.functional.test_resumable import make_wav
+from tests.factories import make_wav
 from tests.s3server import free_port
 from tests.streams import Drops
 

@@ -27,7 +27,8 @@ from flask import Flask
 from showcase import db
 from showcase.accounts.services import create_api_token
 from showcase.storage import MIN_PART_SIZE
-from tests.conftest import PASSWORD, Factory, built_app
+from tests.conftest import built_app
+from tests.factories import PASSWORD, Factory
 from tests.s3server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

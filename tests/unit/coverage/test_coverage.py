@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from showcase.standards import bundled_docs
-from showcase.standards import coverage as cov
+from showcase.standards import sufficiency as cov
 
 THIRD = frozenset({"witness_statement", "manager_statement"})
 RULE = cov.UnitRule("X/m/1", "m", "1", "Do the thing", 2, 1, THIRD)

@@ -1,4 +1,5 @@
-"""Administrators read the audit trail of what they administer."""
+"""Administrators read the audit trail of what they administer (the recorder, ``showcase.audit``,
+sits below accounts; this page reads portfolio visibility, so it lives up here)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from showcase.accounts.login import roles_required
 from showcase.accounts.models import Role
 from showcase.audit.checkpoints import verify
 from showcase.audit.models import AuditEntry
+from showcase.audit.permissions import can_read_every_entry, can_verify_chain
 from showcase.portfolios.models import Apprenticeship
 from showcase.portfolios.permissions import visible_apprenticeships
 from showcase.storage_ext import get_storage
@@ -33,13 +35,13 @@ def index() -> str:
     )
     if before:
         stmt = stmt.where(AuditEntry.id < before)
-    if not current_user.is_platform_admin:
+    if not can_read_every_entry(current_user):
         # Organisation admins read the entries of apprenticeships they administer.
         visible = select(Apprenticeship.id).where(visible_apprenticeships(current_user))
         stmt = stmt.where(AuditEntry.apprenticeship_id.in_(visible))
     entries = db.session.scalars(stmt).all()
     chain = None
-    if current_user.is_platform_admin and not before:
+    if can_verify_chain(current_user) and not before:
         # Held against the newest signed checkpoint, so deleted newest entries show here too.
         report = verify(get_storage())
         chain = (report.checked, report.problems)

@@ -1,5 +1,8 @@
 """Serving stored files: after the permission check, with the sniffed type, Range support and
 a sandboxing policy. Inline only for PDF, images, audio and video (indico's should_inline_file).
+
+The one module of the package that needs Flask (it answers a request); the package's
+``__init__`` does not import it, so the rest stays usable without an app.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from typing import Protocol
 from flask import Response, redirect, request
 from werkzeug.http import parse_range_header
 
-from showcase.storage import Storage, content_disposition, file_type
+from .base import Storage, content_disposition
+from .sniff import file_type
 
 
 class ServableFile(Protocol):

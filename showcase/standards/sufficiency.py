@@ -1,4 +1,4 @@
-"""Coverage of a standard by tagged evidence: pure functions over plain data, no Flask, no SQL.
+"""Sufficiency: when tagged evidence covers a standard's units. Pure functions, no Flask, no SQL.
 
 The database side (``showcase.coverage``) turns rows into the records below; everything that
 decides what "covered" means, which gaps there are and what would close them lives here, so it
@@ -19,6 +19,7 @@ from showcase.standards.schema import StandardDoc
 
 TagState = Literal["pending", "accepted", "sent_back"]
 GapKind = Literal["no_evidence", "own_accounts_only", "not_accepted", "needs_more"]
+Pace = Literal["on_track", "behind", "unknown"]
 
 #: What each tag event leaves the tag as; "removed" takes it out of coverage (None).
 EVENT_STATES: dict[str, TagState | None] = {
@@ -475,7 +476,7 @@ def expected_share(months_elapsed: int, gateway_months: int | None) -> float | N
     return min(months_elapsed / gateway_months, 1.0)
 
 
-def pace(covered_share: float, expected: float | None) -> Literal["on_track", "behind", "unknown"]:
+def pace(covered_share: float, expected: float | None) -> Pace:
     """On track when the covered share has reached the expected share."""
     if expected is None:
         return "unknown"

@@ -1,0 +1,13 @@
+"""Who reads standards. Pure predicates."""
+
+from __future__ import annotations
+
+from showcase.accounts.models import User
+
+
+def can_read_standards(user: User) -> bool:
+    """Standards are published reference material: every signed-in user reads every one.
+
+    Importing them is an operator's job (``flask standards import``), not a permission.
+    """
+    return user.is_authenticated
