@@ -107,6 +107,13 @@ class Config:
     DIGEST_CRON = "0 7 * * *"
     REMINDERS_CRON = "0 6 * * *"
     RESEND_CRON = "*/15 * * * *"
+    #: The quality assurer's sampling plan: this share of each assessment organisation's graded
+    #: decisions, chosen by a hash of the assessment's id (the same choice every time), plus
+    #: every assessor's first decision and every fail, always.
+    QA_SAMPLE_SHARE = 0.25
+    #: Days from a showcase's lock within which its assessor is expected to grade it. The
+    #: bundled assessment plans state no period, so the assessor's list shows this one.
+    EPA_WINDOW_DAYS = 90
 
 
 class DevelopmentConfig(Config):

@@ -280,7 +280,10 @@ def init_api(app: Flask) -> None:
     from showcase.coverage import api as _coverage_api  # noqa: F401
     from showcase.dashboard import api as _dashboard_api  # noqa: F401
     from showcase.evidence import api as _evidence_api  # noqa: F401
+    from showcase.exports import api as _exports_api  # noqa: F401
     from showcase.extensions import csrf
+    from showcase.home import api as _home_api  # noqa: F401
+    from showcase.marking import api as _marking_api  # noqa: F401
     from showcase.portfolios import api as _portfolios_api  # noqa: F401
     from showcase.reviews import api as _reviews_api  # noqa: F401
     from showcase.standards import api as _standards_api  # noqa: F401

@@ -1,8 +1,9 @@
 """Database engine, declarative base and the request-scoped session.
 
-One session per application context, closed at teardown. Views commit once per mutating request;
-services only flush. Tests bind the session factory to a connection inside an outer transaction
-(SQLAlchemy's "join a session into an external transaction" recipe), so every test rolls back.
+One session per application context, closed at teardown. A mutating request is committed once,
+after its handler (``end_request_transaction``); handlers and services only flush. Tests bind
+the session factory to a connection inside an outer transaction (SQLAlchemy's "join a session
+into an external transaction" recipe), so every test rolls back.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def get_session() -> Session:
     return session
 
 
-#: The current app context's session. Services use it and only flush; views commit.
+#: The current app context's session. Services and views only flush; the request's end commits.
 session: Session = LocalProxy(get_session)  # type: ignore[assignment]
 
 

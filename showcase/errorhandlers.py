@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from limits.errors import StorageError
 from sqlalchemy import exc as sa_exc
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from showcase import db
 from showcase.errors import (
@@ -166,6 +167,23 @@ def render_error(
     return response
 
 
+def _answering_what_it_wraps(
+    database_error: Callable[[sa_exc.SQLAlchemyError], Response],
+    otherwise: Callable[[HTTPException], Response],
+) -> Callable[[InternalServerError], Response]:
+    """A handler for Flask's last resort, which wraps in a 500 an exception raised after the
+    view: the request's commit (``db.end_request_transaction``) runs in an after_request hook.
+    A database lost at that commit is answered as from the view: 503 with Retry-After."""
+
+    def _server_error(error: InternalServerError) -> Response:
+        original = error.original_exception
+        if isinstance(original, sa_exc.DBAPIError | sa_exc.TimeoutError):
+            return database_error(original)
+        return otherwise(error)
+
+    return _server_error
+
+
 def init_error_handlers(app: Flask) -> None:
     outages = _OutageLog()
 
@@ -222,3 +240,7 @@ def init_error_handlers(app: Flask) -> None:
         log.exception("Unhandled error on %s %s", request.method, request.path)
         _rollback()
         return render_error(500, ADVICE[500], "internal_error")
+
+    app.register_error_handler(
+        InternalServerError, _answering_what_it_wraps(_database_error, _http_error)
+    )

@@ -24,8 +24,10 @@ def init_views(app: Flask) -> None:
     from showcase.coverage.views import bp as coverage
     from showcase.dashboard.views import bp as dashboard
     from showcase.evidence.views import bp as evidence
+    from showcase.exports.views import bp as exports
     from showcase.home.views import bp as home
     from showcase.mail.views import bp as mail
+    from showcase.marking.views import bp as marking
     from showcase.notifications.views import bp as notifications
     from showcase.portfolios.views import bp as portfolios
     from showcase.reviews.views import bp as reviews
@@ -45,6 +47,8 @@ def init_views(app: Flask) -> None:
     app.register_blueprint(reviews)
     app.register_blueprint(mail)
     app.register_blueprint(notifications)
+    app.register_blueprint(exports)
+    app.register_blueprint(marking)
 
     @app.get("/healthz")
     def healthz() -> dict:

@@ -18,7 +18,12 @@ CORRECTABLE = (400, 413, 415, 422)
 
 @contextmanager
 def form_post(success: str | None = None) -> Iterator[None]:
-    """Run a form's service call: commit and flash ``success``, or roll back and flash why."""
+    """Run a form's service call: flash ``success``, or roll back and flash why.
+
+    The request's own end commits what the call did (``db.end_request_transaction``). A
+    correctable refusal is answered with the page again (a redirect, not an error status), so
+    its partial changes are rolled back here rather than left for that commit.
+    """
     try:
         yield
     except ShowcaseError as error:
@@ -27,7 +32,6 @@ def form_post(success: str | None = None) -> Iterator[None]:
         db.session.rollback()
         flash(error.message, "error")
     else:
-        db.session.commit()
         if success:
             flash(success, "success")
 

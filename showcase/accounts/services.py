@@ -1,4 +1,4 @@
-"""Account operations. Each takes the acting user explicitly and only flushes; views commit."""
+"""Account operations. Each takes the acting user and only flushes; the request commits."""
 
 from __future__ import annotations
 

@@ -116,7 +116,6 @@ def sign_in() -> str | Response:
                 "email we sent you, or choose 'Forgot your password?' below for a new one."
             )
         else:
-            db.session.commit()
             session.clear()  # a fresh session on sign-in: no fixation
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
@@ -134,7 +133,6 @@ def forgot_password() -> str:
         services.request_password_reset(
             form.email.data, ttl_hours=current_app.config["PASSWORD_RESET_TTL_HOURS"]
         )
-        db.session.commit()
         sent_to = form.email.data.strip()
         form = ForgotPasswordForm(formdata=None)
     return render_template("accounts/forgot_password.html", form=form, sent_to=sent_to)
@@ -144,7 +142,6 @@ def forgot_password() -> str:
 @login_required
 def sign_out() -> Response:
     services.end_all_sessions(current_user)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -182,7 +179,6 @@ def _set_password_page(token: str, purpose: InvitationPurpose) -> str | Response
                 raise
             form.password.errors = [error.message]
         else:
-            db.session.commit()
             logout_user()
             session.clear()
             login_user(user)
@@ -241,7 +237,6 @@ def change_password() -> Response | tuple[str, int]:
             getattr(form, error.field).errors = [error.message]
         else:
             user = _me()
-            db.session.commit()
             # The change ended every session, this one too: start a fresh one here.
             session.clear()
             login_user(user)
@@ -257,7 +252,6 @@ def sign_out_everywhere() -> Response:
     if not form.validate_on_submit():
         return redirect(url_for("accounts.account"))
     revoked = services.sign_out_everywhere(_me(), revoke_tokens=form.revoke_tokens.data)
-    db.session.commit()
     logout_user()
     session.clear()
     flash(
@@ -275,7 +269,6 @@ def api_tokens() -> str:
     new_token = None
     if form.validate_on_submit():
         _token, new_token = services.create_api_token(_me(), name=form.name.data)
-        db.session.commit()
         form = ApiTokenForm(formdata=None)
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
@@ -295,7 +288,6 @@ def api_tokens() -> str:
 def revoke_api_token(token_id: int) -> Response:
     if EmptyForm().validate_on_submit():
         services.revoke_api_token(_me(), token_id)
-        db.session.commit()
         flash("Token revoked.", "info")
     return redirect(url_for("accounts.api_tokens"))
 
@@ -311,7 +303,6 @@ def organisations() -> str | Response:
         org = services.create_organisation(
             current_user, name=form.name.data, kind=OrganisationKind(form.kind.data)
         )
-        db.session.commit()
         flash(f"{org.name} created.", "success")
         return redirect(url_for("accounts.organisation", organisation_id=org.id))
     return render_template(
@@ -341,7 +332,6 @@ def organisation(organisation_id: int) -> str | Response:
             services.send_invitation(
                 current_user, user, ttl_hours=current_app.config["INVITATION_TTL_HOURS"]
             )
-            db.session.commit()
             flash(f"{user.name} added. Invitation sent to {user.email}.", "success")
             form = UserForm(formdata=None)
             form.organisation_id.choices = [SelectChoice(org.id, org.name)]
@@ -367,7 +357,6 @@ def reinvite(user_id: int) -> Response:
         services.send_invitation(
             current_user, user, ttl_hours=current_app.config["INVITATION_TTL_HOURS"]
         )
-        db.session.commit()
         flash(f"Invitation sent to {user.email}.", "success")
     return _back_to(user)
 
@@ -380,7 +369,6 @@ def force_password_reset(user_id: int) -> Response:
         services.force_password_reset(
             current_user, user, ttl_hours=current_app.config["PASSWORD_RESET_TTL_HOURS"]
         )
-        db.session.commit()
         flash(
             f"{user.name} has been signed out and emailed a link to choose a new password "
             f"({user.email}).",

@@ -15,10 +15,8 @@ from showcase.assessment import services
 from showcase.assessment.loaders import get_assessment_or_404
 from showcase.assessment.models import Assessment
 from showcase.assessment.views import refusals_audited
-from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.errors import ValidationFailed
 from showcase.standards.models import StandardReference
-from showcase.storage_ext import get_storage
 from showcase.submissions.loaders import get_submission_or_404
 
 
@@ -81,7 +79,6 @@ def assign(submission_id: int) -> tuple[AssessmentOut, int]:
         raise ValidationFailed("No such assessor.", field="assessor_id")
     with refusals_audited(current_user, submission, assessor):
         assessment = services.assign(current_user, submission, assessor)
-    db.session.commit()
     return serialise(assessment), 201
 
 
@@ -102,7 +99,6 @@ def put_judgements(assessment_id: int) -> AssessmentOut:
     services.record_judgements(
         current_user, assessment, [(j.ref, j.met, j.comment) for j in validated_body().judgements]
     )
-    db.session.commit()
     return serialise(assessment)
 
 
@@ -122,7 +118,6 @@ def put_record(assessment_id: int, method_key: str) -> AssessmentOut:
         areas=body.areas,
         contexts=body.contexts,
     )
-    db.session.commit()
     return serialise(assessment)
 
 
@@ -132,8 +127,6 @@ def confirm(assessment_id: int) -> AssessmentOut:
     """Confirm the computed grade (the assigned assessor)."""
     assessment = get_assessment_or_404(current_user, assessment_id)
     services.confirm_grade(current_user, assessment)
-    db.session.commit()
-    checkpoint_if_due(get_storage())  # after the commit: it describes committed entries
     return serialise(assessment)
 
 
@@ -144,5 +137,4 @@ def qa(assessment_id: int) -> AssessmentOut:
     assessment = get_assessment_or_404(current_user, assessment_id)
     body: QAIn = validated_body()
     services.decide_qa(current_user, assessment, agrees=body.agrees, reasons=body.reasons)
-    db.session.commit()
     return serialise(assessment)

@@ -19,7 +19,6 @@ from showcase.accounts.models import Role, User
 from showcase.assessment import services
 from showcase.assessment.loaders import get_assessment_or_404, get_queued_submission_or_404
 from showcase.assessment.models import Assessment, AssessmentStatus
-from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.audit.services import record
 from showcase.errors import NotFound, ShowcaseError
 from showcase.standards.services import doc_for
@@ -86,7 +85,7 @@ def refusals_audited(actor: User, submission: Submission, assessor: User) -> Ite
             status=error.status_code,
             reason=error.message,
         )
-        db.session.commit()
+        db.session.commit()  # the refusal re-raised below rolls the request back
         raise
 
 
@@ -234,7 +233,6 @@ def judge(assessment_id: int) -> Response:
     ]
     services.record_judgements(current_user, assessment, judgements)
     changed = len(judgements)
-    db.session.commit()
     flash(f"Judgements saved ({changed} criteria).", "success")
     return redirect(
         url_for("assessment.workspace", assessment_id=assessment.id) + f"#method-{method_key}"
@@ -276,8 +274,6 @@ def confirm(assessment_id: int) -> Response:
     with form_post():
         services.confirm_grade(current_user, assessment)
         flash(f"Grade confirmed: {assessment.final_grade.replace('_', ' ')}.", "success")
-    # form_post has committed (or rolled back, and then nothing is due).
-    checkpoint_if_due(get_storage())
     return redirect(url_for("assessment.workspace", assessment_id=assessment.id))
 
 

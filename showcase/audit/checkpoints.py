@@ -13,15 +13,16 @@ HMAC rather than Ed25519: the app that writes checkpoints is also the one that v
 a shared secret gives the same guarantee against someone who can rewrite the database or write
 to the store but cannot read the app's configuration, with nothing but the standard library.
 
-When. After the commit of every lock and every grade (``record()`` notes the entry; the view
-calls ``checkpoint_if_due()`` after its commit) and on a schedule (``flask audit checkpoint``,
-from cron or, later, the job queue). Not inside the transaction: a checkpoint written before the
-commit could describe a head that then rolls back, and verify would call an honest chain
-truncated. Written after the commit, it describes entries that exist. What that costs: if the
-process dies between the commit and the checkpoint, the newest entries are covered only by the
-next checkpoint. The manifest of a locked submission records the head as it stood inside the
-lock's transaction (see ``submissions.services.lock_submission``); that commits with the
-manifest, so it is consistent by construction.
+When. After the commit of every lock and every grade (``record()`` queues
+``checkpoint_committed`` as a job, which starts once the entry has committed and is dropped if
+it rolls back) and on a schedule (``flask audit checkpoint``, from cron or, later, the job
+queue). Not inside the transaction: a checkpoint written before the commit could describe a
+head that then rolls back, and verify would call an honest chain truncated. Written after the
+commit, it describes entries that exist. What that costs: if the process dies between the
+commit and the checkpoint, the newest entries are covered only by the next checkpoint. The
+manifest of a locked submission records the head as it stood inside the lock's transaction (see
+``submissions.services.lock_submission``); that commits with the manifest, so it is consistent
+by construction.
 
 Concurrency. Two requests committing close together may both checkpoint the same head: the key
 is made of the length and the hash, so the second finds it taken and stops. A slow writer may
@@ -48,13 +49,13 @@ from sqlalchemy import select
 from showcase import db
 from showcase.audit.models import AuditEntry
 from showcase.audit.services import (
-    CHECKPOINT_DUE,
     ChainHead,
     ChainProblem,
     chain_head,
     verify_chain,
 )
 from showcase.storage import ObjectExists, Storage
+from showcase.storage_ext import get_storage
 
 log = logging.getLogger(__name__)
 
@@ -241,23 +242,19 @@ def write_checkpoint(storage: Storage, *, reason: str) -> tuple[Checkpoint | Non
     return checkpoint, store(storage, checkpoint, key)
 
 
-def checkpoint_if_due(storage: Storage) -> Checkpoint | None:
-    """After a view's commit: checkpoint the head if a lock or grade was just recorded."""
-    due = db.session.info.pop(CHECKPOINT_DUE, None)
-    if due is None:
-        return None
-    entry_hash, action = due
-    # A refused or failed request rolled its entry back: there is nothing new to vouch for.
+def checkpoint_committed(entry_hash: str, action: str) -> None:
+    """The job ``record()`` queues for a lock or grade: checkpoint the head once it committed.
+
+    Idempotent: a head already checkpointed is found taken (``store``), and a newer head covers
+    this entry too. A failure is left to the job machinery (logged inline, retried on RQ); the
+    lock or grade itself is committed either way, and the next checkpoint covers it.
+    """
+    # Jobs start only after the commit, so the entry is there, unless the chain has been cut
+    # since (a retried job): then a checkpoint of what is left would vouch for the cut.
     if db.session.scalar(select(AuditEntry.id).where(AuditEntry.hash == entry_hash)) is None:
-        return None
-    try:
-        checkpoint, _written = write_checkpoint(storage, reason=action)
-    except Exception:
-        # The lock or grade is committed; failing the request now would tell the user it was
-        # not. The next checkpoint (next lock, grade or scheduled run) covers these entries.
-        log.exception("Could not write the audit checkpoint after %s", action)
-        return None
-    return checkpoint
+        log.warning("Audit entry %s (%s) is gone; no checkpoint written for it", entry_hash, action)
+        return
+    write_checkpoint(get_storage(), reason=action)
 
 
 @dataclass

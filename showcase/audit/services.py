@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from blinker import signal
 from sqlalchemy import func, select, text
 
-from showcase import db
+from showcase import db, jobs
 from showcase.audit.models import GENESIS, AuditEntry
 
 if TYPE_CHECKING:
@@ -21,8 +21,6 @@ _CHAIN_LOCK = 7_262_024
 #: Actions after whose commit a signed checkpoint of the chain's head is written (see
 #: ``showcase.audit.checkpoints``): the decisions a later dispute is about.
 CHECKPOINTED_ACTIONS = frozenset({"submission.locked", "assessment.graded"})
-#: ``Session.info`` key: (hash, action) of an entry whose commit should be followed by a checkpoint.
-CHECKPOINT_DUE = "showcase.audit.checkpoint_due"
 
 
 def entry_hash(prev_hash: str, payload: dict[str, Any]) -> str:
@@ -70,9 +68,11 @@ def record(
     session.add(entry)
     session.flush()
     if action in CHECKPOINTED_ACTIONS:
-        # Only a note: the view writes the checkpoint after its commit (checkpoint_if_due),
-        # and only if this entry really committed.
-        session.info[CHECKPOINT_DUE] = (entry.hash, action)
+        # A job, so the checkpoint is written after this entry's commit and never for one that
+        # rolls back (jobs start on commit, dropped on rollback); no caller has to remember it.
+        from showcase.audit.checkpoints import checkpoint_committed  # it imports this module
+
+        jobs.enqueue(checkpoint_committed, entry.hash, action)
     # Subscribers (showcase.notifications) act on the entry in this same transaction.
     signal("showcase.audit.entry-recorded").send(entry)
     return entry

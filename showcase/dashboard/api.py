@@ -29,6 +29,9 @@ class DashboardRowOut(BaseModel):
     next_review: ReviewDueOut | None
     overdue_reviews: list[ReviewDueOut]
     months_to_gateway: int | None
+    #: on_programme, gateway, with_assessor or graded; past the gateway, pace is "unknown" and
+    #: months_to_gateway and the review fields are empty.
+    stage: str
 
 
 class DashboardOut(BaseModel):
@@ -57,6 +60,7 @@ def get_dashboard() -> DashboardOut:
                 else None,
                 overdue_reviews=[ReviewDueOut(month=p.month, due=p.due) for p in row.overdue],
                 months_to_gateway=row.months_to_gateway,
+                stage=row.stage.value,
             )
         )
     return DashboardOut(items=items)

@@ -9,6 +9,13 @@ from sqlalchemy import select
 
 from showcase import db
 from showcase.accounts.models import User
+from showcase.assessment.stage import (
+    ON_PROGRAMME,
+    Stage,
+    Standing,
+    join_standing,
+    standing_from_row,
+)
 from showcase.coverage.models import CoverageSummary
 from showcase.coverage.services import progress
 from showcase.dashboard.permissions import can_see_dashboard
@@ -38,6 +45,21 @@ class DashboardRow:
     months_to_gateway: int | None
     expected: float | None
     pace: str
+    #: Where the apprenticeship stands; past the gateway pace and time to gateway are not
+    #: shown (they would call a graded apprentice "behind").
+    standing: Standing = ON_PROGRAMME
+
+    @property
+    def stage(self) -> Stage:
+        return self.standing.stage
+
+    @property
+    def all_reviews_signed(self) -> bool:
+        """Every review point signed: false for a standard without review points too."""
+        return self.next_review is None and self.has_reviews
+
+    #: Whether the standard has review points at all.
+    has_reviews: bool = True
 
     @property
     def percent(self) -> int:
@@ -54,7 +76,7 @@ class DashboardRow:
 
 
 def dashboard(user: User, today: dt.date | None = None) -> list[DashboardRow]:
-    """Every apprenticeship the user sees, with coverage, gaps and reviews (four queries).
+    """Every apprenticeship the user sees, with coverage, gaps, reviews and stage (four queries).
 
     Reads plain columns and the per-apprenticeship summaries, never the tags: the cost grows
     with the number of apprentices only, by one small row each.
@@ -76,7 +98,7 @@ def dashboard(user: User, today: dt.date | None = None) -> list[DashboardRow]:
         .where(visible)
         .order_by(Apprenticeship.start_date, Apprenticeship.id)
     )
-    rows_in = db.session.execute(people).all()
+    rows_in = db.session.execute(join_standing(people)).all()
     standard_ids = {row.standard_id for row in rows_in}
     standards = (
         {s.id: s for s in db.session.scalars(select(Standard).where(Standard.id.in_(standard_ids)))}
@@ -98,7 +120,8 @@ def dashboard(user: User, today: dt.date | None = None) -> list[DashboardRow]:
             totals[unit.module_key] = totals.get(unit.module_key, 0) + 1
         per_standard[standard_id] = (rules, totals)
     rows = []
-    for apprenticeship_id, start, standard_id, name, module_covered in rows_in:
+    for row in rows_in:
+        apprenticeship_id, start, standard_id, name, module_covered = row[:5]
         rules, totals = per_standard[standard_id]
         done = module_covered or {}
         gaps = [
@@ -111,6 +134,8 @@ def dashboard(user: User, today: dt.date | None = None) -> list[DashboardRow]:
         )
         n_covered, n_total = sum(done.values()), len(rules.units)
         now = progress(rules, start, today, n_covered, n_total)
+        standing = standing_from_row(row)
+        learning = standing.stage.learning
         rows.append(
             DashboardRow(
                 apprenticeship_id=apprenticeship_id,
@@ -120,12 +145,14 @@ def dashboard(user: User, today: dt.date | None = None) -> list[DashboardRow]:
                 covered=n_covered,
                 total=n_total,
                 module_gaps=gaps,
-                next_review=next((p for p in points if not p.signed), None),
-                overdue=[p for p in points if p.overdue],
+                next_review=next((p for p in points if not p.signed), None) if learning else None,
+                overdue=[p for p in points if p.overdue] if learning else [],
                 months_elapsed=now.months,
-                months_to_gateway=now.months_to_gateway,
-                expected=now.expected,
-                pace=now.pace,
+                months_to_gateway=now.months_to_gateway if learning else None,
+                expected=now.expected if learning else None,
+                pace=now.pace if learning else "unknown",
+                standing=standing,
+                has_reviews=bool(points),
             )
         )
     return rows

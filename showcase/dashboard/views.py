@@ -42,6 +42,7 @@ CSV_HEADER = [
     "next_review_due",
     "overdue_reviews",
     "months_to_gateway",
+    "stage",
 ]
 
 
@@ -83,6 +84,7 @@ def download_csv() -> Response:
                 row.next_review.due.isoformat() if row.next_review else "",
                 " ".join(f"{p.month}m" for p in row.overdue),
                 "" if row.months_to_gateway is None else row.months_to_gateway,
+                row.stage.value,
             ]
         )
     return Response(

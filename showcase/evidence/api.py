@@ -11,7 +11,6 @@ from flask_login import current_user
 from pydantic import BaseModel, Field
 from spectree import Response
 
-from showcase import db
 from showcase.api import bp, responses, spec, text, validated_body
 from showcase.evidence import services
 from showcase.evidence.loaders import (
@@ -247,7 +246,6 @@ def update_evidence(evidence_id: int) -> EvidenceOut:
     item = get_evidence_or_404(current_user, evidence_id)
     body: EvidenceIn = validated_body()
     services.update_evidence(current_user, item, services.EvidenceDetails(**body.model_dump()))
-    db.session.commit()
     return serialise(item)
 
 
@@ -257,7 +255,6 @@ def delete_evidence(evidence_id: int) -> FlaskResponse:
     """Delete an item (recorded, not erased)."""
     item = get_evidence_or_404(current_user, evidence_id)
     services.delete_evidence(current_user, item)
-    db.session.commit()
     return FlaskResponse(status=204)
 
 
@@ -281,7 +278,6 @@ def add_tag(evidence_id: int) -> tuple[TagOut, int]:
     item = get_evidence_or_404(current_user, evidence_id)
     body: TagIn = validated_body()
     tag = services.tag_evidence(current_user, item, ref=body.ref, justification=body.justification)
-    db.session.commit()
     return _tag(tag), 201
 
 
@@ -292,7 +288,6 @@ def edit_tag(tag_id: int) -> TagOut:
     tag = get_tag_or_404(current_user, tag_id)
     body: TagEditIn = validated_body()
     services.edit_tag(current_user, tag, justification=body.justification)
-    db.session.commit()
     return _tag(tag)
 
 
@@ -302,7 +297,6 @@ def remove_tag(tag_id: int) -> FlaskResponse:
     """Remove a tag (its history stays)."""
     tag = get_tag_or_404(current_user, tag_id)
     services.remove_tag(current_user, tag)
-    db.session.commit()
     return FlaskResponse(status=204)
 
 
@@ -313,7 +307,6 @@ def review_tag(tag_id: int) -> TagOut:
     tag = get_tag_or_404(current_user, tag_id)
     body: ReviewIn = validated_body()
     services.review_tag(current_user, tag, accept=body.accept, comment=body.comment)
-    db.session.commit()
     return _tag(tag)
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.accounts.models import User
@@ -102,7 +111,18 @@ class EvidenceTag(Base):
     """A claim that an evidence item shows a unit of the standard, with the reason why."""
 
     __tablename__ = "evidence_tags"
-    __table_args__ = (UniqueConstraint("evidence_id", "reference_id"),)
+    __table_args__ = (
+        UniqueConstraint("evidence_id", "reference_id"),
+        # The tutor's marking queue reads pending tags oldest first across many learners: a
+        # partial index keeps its first page from sorting every pending tag of the cohort.
+        Index(
+            "ix_evidence_tags_pending",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'pending' AND removed_at IS NULL"),
+            sqlite_where=text("status = 'pending' AND removed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)

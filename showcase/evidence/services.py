@@ -1,4 +1,4 @@
-"""Evidence operations. Each takes the acting user and only flushes; views commit.
+"""Evidence operations. Each takes the acting user and only flushes; the request commits.
 
 Files and rows: the blob is written first under a fresh write-once key, then the rows are added.
 The caller commits inside ``storage.blobs_removed_on_failure`` so a failed commit deletes the

@@ -132,7 +132,6 @@ def new(apprenticeship_id: int) -> str | Response:
             db.session.rollback()
             getattr(written, error.field or "description").errors.append(error.message)
         else:
-            db.session.commit()
             flash(f"“{item.title}” added. Now tag it to the criteria it shows.", "success")
             return redirect(url_for("evidence.show", evidence_id=item.id))
     if not can_add_evidence(current_user, apprenticeship):
@@ -176,7 +175,7 @@ def store_upload(
             max_bytes=max_bytes,
             written=written,
         )
-        db.session.commit()
+        db.session.commit()  # inside the blob guard: a failed commit removes the blob
     return item
 
 
@@ -279,7 +278,6 @@ def delete(evidence_id: int) -> Response:
     item = get_evidence_or_404(current_user, evidence_id)
     apprenticeship_id = item.apprenticeship_id
     services.delete_evidence(current_user, item)
-    db.session.commit()
     flash(f"“{item.title}” deleted.", "info")
     return redirect(url_for("evidence.index", apprenticeship_id=apprenticeship_id))
 
@@ -324,7 +322,6 @@ def review_tag(tag_id: int) -> Response:
 def remove_tag(tag_id: int) -> Response:
     tag = get_tag_or_404(current_user, tag_id)
     services.remove_tag(current_user, tag)
-    db.session.commit()
     flash("Tag removed.", "info")
     return redirect(url_for("evidence.show", evidence_id=tag.evidence_id) + "#tags")
 
@@ -444,7 +441,7 @@ def start_upload_response(
         sha256=declared.hex() if declared is not None else None,
     )
     try:
-        db.session.commit()
+        db.session.commit()  # here, not at the request's end: a failed one aborts the upload
     except BaseException:
         storage.abort_multipart(upload.storage_upload_id, upload.storage_key)
         raise
@@ -484,7 +481,6 @@ def upload_part_response(actor: User, upload_id: str, status_endpoint: str) -> R
     )
     url = url_for(status_endpoint, upload_id=upload.id)
     if upload.bytes_received < upload.size:
-        db.session.commit()
         return _progress_response(upload, url, 200)
     written: list[str] = []
     try:
@@ -492,14 +488,14 @@ def upload_part_response(actor: User, upload_id: str, status_endpoint: str) -> R
             services.finish_upload(
                 actor, upload, storage=storage, max_bytes=max_bytes, written=written
             )
-            db.session.commit()
+            db.session.commit()  # inside the blob guard: a failed commit removes the blob
     except ShowcaseError as error:
         db.session.rollback()
         # Refused, or the parts were already joined (so there is nothing left to resume):
         # the session goes. Otherwise (storage briefly down) the client retries the last part.
         if error.status_code in FINAL_STATUSES or written:
             services.discard_upload(upload, storage=storage)
-            db.session.commit()
+            db.session.commit()  # the refusal re-raised below rolls the request back
         raise
     return _progress_response(upload, url, 201)
 

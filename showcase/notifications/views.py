@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from showcase import db
 from showcase.extensions import csrf
 from showcase.notifications import services
 from showcase.notifications.forms import EmptyForm, UnsubscribeForm, settings_form
@@ -31,7 +30,6 @@ def index() -> str:
 def mark_read(notification_id: int) -> Response:
     if EmptyForm().validate_on_submit():
         services.mark_read(current_user, notification_id)
-        db.session.commit()
     return redirect(url_for("notifications.index"))
 
 
@@ -40,7 +38,6 @@ def mark_read(notification_id: int) -> Response:
 def mark_all_read() -> Response:
     if EmptyForm().validate_on_submit():
         count = services.mark_all_read(current_user)
-        db.session.commit()
         flash(f"Marked {count} notification{'' if count == 1 else 's'} read.", "success")
     return redirect(url_for("notifications.index"))
 
@@ -51,7 +48,6 @@ def settings() -> Response | str:
     form = settings_form(services.preferences(current_user))
     if form.validate_on_submit():
         services.set_preferences(current_user, form.modes())
-        db.session.commit()
         flash("Your notification settings are saved.", "success")
         return redirect(url_for("notifications.settings"))
     return render_template("notifications/settings.html", form=form, kinds=KINDS)
@@ -67,7 +63,6 @@ def unsubscribe(token: str) -> str:
     done = False
     if form.validate_on_submit():
         services.unsubscribe(user, scope)
-        db.session.commit()
         done = True
     return render_template(
         "notifications/unsubscribe.html",

@@ -103,7 +103,6 @@ def create_apprenticeship() -> tuple[ApprenticeshipOut, int]:
         line_manager=db.session.get(User, json.line_manager_id),
         tutor=db.session.get(User, json.tutor_id),
     )
-    db.session.commit()
     return serialise(item), 201
 
 
@@ -152,5 +151,4 @@ def change_party(apprenticeship_id: int) -> tuple[PartyOut, int]:
     body: PartyIn = validated_body()
     item = get_apprenticeship_or_404(current_user, apprenticeship_id)
     row = services.change_party(current_user, item, body.role, db.session.get(User, body.user_id))
-    db.session.commit()
     return serialise_party(row), 201

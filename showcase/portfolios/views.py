@@ -89,7 +89,6 @@ def new_apprenticeship() -> str | Response:
             db.session.rollback()
             getattr(form, f"{error.field}_id", form.apprentice_id).errors.append(error.message)
         else:
-            db.session.commit()
             flash(f"{item.apprentice.name} is enrolled on {item.standard.code}.", "success")
             return redirect(url_for("portfolios.apprenticeship", apprenticeship_id=item.id))
     return render_template("portfolios/new_apprenticeship.html", form=form)

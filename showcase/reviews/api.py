@@ -131,7 +131,6 @@ def put_notes(apprenticeship_id: int, month: int) -> ReviewOut:
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     review = services.ensure_review(current_user, apprenticeship, month)
     services.save_notes(current_user, review, body.notes)
-    db.session.commit()
     return _one(apprenticeship, month, review)
 
 
@@ -149,7 +148,6 @@ def post_action(apprenticeship_id: int, month: int) -> tuple[ReviewOut, int]:
             field="owner_id",
         )
     services.add_action(current_user, review, text=body.text, owner=owner, due=body.due_date)
-    db.session.commit()
     return _one(apprenticeship, month, review), 201
 
 
@@ -162,7 +160,6 @@ def put_followup(apprenticeship_id: int, month: int, action_id: int) -> ReviewOu
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     review = services.ensure_review(current_user, apprenticeship, month)
     services.record_followup(current_user, review, action_id, body.outcome, body.note)
-    db.session.commit()
     return _one(apprenticeship, month, review)
 
 
@@ -173,5 +170,4 @@ def post_sign(apprenticeship_id: int, month: int) -> ReviewOut:
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     review = services.ensure_review(current_user, apprenticeship, month)
     services.sign_review(current_user, review)
-    db.session.commit()
     return _one(apprenticeship, month, review)

@@ -1,4 +1,5 @@
-"""Demo evidence and reviews: Amira's signed 3-month review, Ben's open one.
+"""Demo evidence and reviews: Amira's signed 3-month review, Ben's open one (overdue) and a
+tag of his sent back with a comment.
 
 Rows are dated in the past (evidence created, tags accepted months ago) so the coverage chart
 and the review's "as of" figures tell a story. The coverage rollup follows through its flush
@@ -38,6 +39,8 @@ BEN_ITEMS = [
     (1, "Shadowing notes", EvidenceKind.REFLECTIVE_ACCOUNT, 5, True),
     (2, "Supervisor witness statement", EvidenceKind.WITNESS_STATEMENT, 6, True),
     (3, "Customer thank-you email", EvidenceKind.CUSTOMER_FEEDBACK, 4, None),
+    # Sent back with the tutor's comment: the first thing on Ben's home page.
+    (4, "Reflection: learning the returns policy", EvidenceKind.REFLECTIVE_ACCOUNT, 2, False),
 ]
 
 

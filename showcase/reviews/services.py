@@ -1,4 +1,4 @@
-"""Progress review operations. Each takes the acting user and only flushes; views commit.
+"""Progress review operations. Each takes the acting user and only flushes; the request commits.
 
 A review row is made the first time anything is recorded against a review point. When the
 apprentice, the line manager and the tutor have all signed, the review freezes: its coverage as

@@ -133,7 +133,6 @@ def save_notes(apprenticeship_id: int, month: int) -> Response | str:
         raise ValidationFailed("The notes could not be saved; keep them under 20,000 characters.")
     review = services.ensure_review(current_user, apprenticeship, month)
     services.save_notes(current_user, review, form.notes.data or "")
-    db.session.commit()
     flash("Notes saved.", "success")
     return _here(apprenticeship_id, month)
 
@@ -152,7 +151,6 @@ def record_followup(apprenticeship_id: int, month: int, action_id: int) -> Respo
     services.record_followup(
         current_user, review, action_id, ActionOutcome(form.outcome.data), form.note.data or ""
     )
-    db.session.commit()
     flash("Follow-up recorded.", "success")
     return _here(apprenticeship_id, month)
 
@@ -173,7 +171,6 @@ def add_action(apprenticeship_id: int, month: int) -> Response | str:
             db.session.rollback()
             getattr(form, error.field or "text").errors.append(error.message)
         else:
-            db.session.commit()
             flash("Action recorded.", "success")
             return _here(apprenticeship_id, month)
     return _render(apprenticeship_id, month, action_form=form)
@@ -187,7 +184,6 @@ def sign(apprenticeship_id: int, month: int) -> Response:
         raise ValidationFailed("The form expired; reload the page and sign again.")
     review = services.ensure_review(current_user, apprenticeship, month)
     services.sign_review(current_user, review)
-    db.session.commit()
     if review.is_frozen:
         flash("Signed. Everyone has signed: the review is saved as evidence.", "success")
     else:

@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 
 from showcase import db
 from showcase.api import Id, Text, bp, responses, spec, text, validated_body
-from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.standards.models import StandardReference
 from showcase.storage import blobs_removed_on_failure
@@ -111,7 +110,6 @@ def start_submission(apprenticeship_id: int) -> tuple[SubmissionOut, int]:
     """Open the draft, or start a new version after a locked one (the apprentice)."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     draft = services.start_version(current_user, apprenticeship)
-    db.session.commit()
     return serialise(draft), 201
 
 
@@ -128,7 +126,6 @@ def put_items(submission_id: int) -> SubmissionOut:
     """Choose the evidence in the showcase (409 once locked)."""
     submission = get_submission_or_404(current_user, submission_id)
     services.set_items(current_user, submission, validated_body().evidence_ids)
-    db.session.commit()
     return serialise(submission)
 
 
@@ -146,7 +143,6 @@ def put_summary(submission_id: int) -> SubmissionOut:
         summary=body.summary,
         assessment_organisation_id=body.assessment_organisation_id,
     )
-    db.session.commit()
     return serialise(submission)
 
 
@@ -159,7 +155,6 @@ def post_acknowledgement(submission_id: int) -> SubmissionOut:
     submission = get_submission_or_404(current_user, submission_id)
     body: AcknowledgementIn = validated_body()
     services.acknowledge_gap(current_user, submission, ref=body.ref, note=body.note)
-    db.session.commit()
     return serialise(submission)
 
 
@@ -171,7 +166,6 @@ def post_signoff(submission_id: int) -> SubmissionOut:
     """The line manager (employer) or tutor (training provider) signs the gateway declaration."""
     submission = get_submission_or_404(current_user, submission_id)
     services.sign_off(current_user, submission, confirm=validated_body().confirm)
-    db.session.commit()
     return serialise(submission)
 
 
@@ -183,9 +177,7 @@ def post_lock(submission_id: int) -> SubmissionOut:
     storage = get_storage()
     with blobs_removed_on_failure(storage) as written:
         services.lock_submission(current_user, submission, storage=storage, written=written)
-        db.session.commit()
-    # After the commit, never before: a checkpoint must describe entries that exist.
-    checkpoint_if_due(storage)
+        db.session.commit()  # inside the blob guard: a failed commit removes the frozen copies
     return serialise(submission)
 
 

@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from showcase import db
-from showcase.audit.checkpoints import checkpoint_if_due
 from showcase.errors import ShowcaseError
 from showcase.evidence.services import EvidenceFilter, list_evidence
 from showcase.portfolios.loaders import get_apprenticeship_or_404
@@ -45,7 +44,6 @@ def latest(apprenticeship_id: int) -> Response | str:
 def start(apprenticeship_id: int) -> Response:
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     draft = services.start_version(current_user, apprenticeship)
-    db.session.commit()
     return _back(draft)
 
 
@@ -78,7 +76,6 @@ def choose_items(submission_id: int) -> Response:
     submission = get_submission_or_404(current_user, submission_id)
     ids = [int(v) for v in request.form.getlist("evidence") if v.isdigit()]
     services.set_items(current_user, submission, ids)
-    db.session.commit()
     flash(f"{len(ids)} item{'s' if len(ids) != 1 else ''} in the showcase.", "success")
     return _back(submission)
 
@@ -126,12 +123,9 @@ def sign_off(submission_id: int) -> Response:
 def lock(submission_id: int) -> Response:
     submission = get_submission_or_404(current_user, submission_id)
     storage = get_storage()
-    # The commit sits inside the blob guard so a failed commit removes the frozen copies.
     with form_post(), blobs_removed_on_failure(storage) as written:
         services.lock_submission(current_user, submission, storage=storage, written=written)
-        db.session.commit()
-    # After the commit, never before: a checkpoint must describe entries that exist.
-    checkpoint_if_due(storage)
+        db.session.commit()  # inside the blob guard: a failed commit removes the frozen copies
     if submission.is_locked:
         flash(
             f"Submitted. Version {submission.version} is locked; its fingerprint is "

@@ -1,0 +1,1 @@
+"""Portable, verifiable exports: a locked showcase, or everything held about an apprentice."""
