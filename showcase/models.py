@@ -12,6 +12,7 @@ from showcase.portfolios.models import Apprenticeship
 from showcase.reviews.models import ActionFollowUp, ProgressReview, ReviewAction
 from showcase.standards.models import Standard, StandardReference
 from showcase.submissions.models import (
+    AccessGrant,
     GapAcknowledgement,
     GatewaySignoff,
     Submission,
@@ -19,6 +20,7 @@ from showcase.submissions.models import (
 )
 
 __all__ = [
+    "AccessGrant",
     "ActionFollowUp",
     "ApiToken",
     "Apprenticeship",

@@ -23,6 +23,7 @@ def init_views(app: Flask) -> None:
     from showcase.assessment.views import bp as assessment
     from showcase.coverage.views import bp as coverage
     from showcase.dashboard.views import bp as dashboard
+    from showcase.eqa.views import bp as eqa
     from showcase.evidence.views import bp as evidence
     from showcase.exports.views import bp as exports
     from showcase.home.views import bp as home
@@ -49,6 +50,7 @@ def init_views(app: Flask) -> None:
     app.register_blueprint(notifications)
     app.register_blueprint(exports)
     app.register_blueprint(marking)
+    app.register_blueprint(eqa)
 
     @app.get("/healthz")
     def healthz() -> dict:

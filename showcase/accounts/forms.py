@@ -7,7 +7,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from showcase.accounts.models import OrganisationKind, Role
+from showcase.accounts.models import ROLE_ORGANISATION_KINDS, OrganisationKind, Role
 
 
 class SignInForm(FlaskForm):
@@ -55,7 +55,11 @@ class UserForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     role = SelectField(
-        "Role", choices=[SelectChoice(r.value, r.label) for r in Role], validators=[DataRequired()]
+        "Role",
+        # Roles that belong to no organisation (external quality assurers) are granted, not
+        # added here: see /admin/eqa.
+        choices=[SelectChoice(r.value, r.label) for r in Role if ROLE_ORGANISATION_KINDS[r]],
+        validators=[DataRequired()],
     )
     organisation_id = SelectField("Organisation", coerce=int, validators=[DataRequired()])
 

@@ -30,6 +30,7 @@ class Role(enum.StrEnum):
     ASSESSOR = "assessor"
     QUALITY_ASSURER = "quality_assurer"
     ADMIN = "admin"
+    EXTERNAL_QUALITY_ASSURER = "external_quality_assurer"
 
     @property
     def label(self) -> str:
@@ -43,9 +44,12 @@ ROLE_LABELS = {
     Role.ASSESSOR: "Independent assessor",
     Role.QUALITY_ASSURER: "Internal quality assurer",
     Role.ADMIN: "Administrator",
+    Role.EXTERNAL_QUALITY_ASSURER: "External quality assurer",
 }
 
 #: The organisation kind each role belongs to (admins may belong to any kind, or none).
+#: External quality assurers and inspectors belong to none: they are outside people, invited by
+#: any assessment organisation's admin (showcase.eqa), who read only what a live grant shows.
 ROLE_ORGANISATION_KINDS: dict[Role, tuple[OrganisationKind, ...]] = {
     Role.APPRENTICE: (OrganisationKind.EMPLOYER,),
     Role.EMPLOYER_CONTACT: (OrganisationKind.EMPLOYER,),
@@ -53,6 +57,7 @@ ROLE_ORGANISATION_KINDS: dict[Role, tuple[OrganisationKind, ...]] = {
     Role.ASSESSOR: (OrganisationKind.ASSESSMENT_ORGANISATION,),
     Role.QUALITY_ASSURER: (OrganisationKind.ASSESSMENT_ORGANISATION,),
     Role.ADMIN: tuple(OrganisationKind),
+    Role.EXTERNAL_QUALITY_ASSURER: (),
 }
 
 

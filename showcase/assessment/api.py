@@ -16,6 +16,7 @@ from showcase.assessment.loaders import get_assessment_or_404
 from showcase.assessment.models import Assessment
 from showcase.assessment.views import refusals_audited
 from showcase.errors import ValidationFailed
+from showcase.standards.grading import grade_words
 from showcase.standards.models import StandardReference
 from showcase.submissions.loaders import get_submission_or_404
 
@@ -25,7 +26,11 @@ class AssessmentOut(BaseModel):
     submission_id: int
     assessor_id: int
     status: str
+    #: The recorded grade: fail, pass, distinction, pass_distinction_undetermined…
     final_grade: str | None
+    #: The recorded grade in words ("Pass — distinction cannot be determined: …").
+    final_grade_words: str | None
+    #: The engine's result now: overall, distinction, grade, headline, explanation, methods…
     computed: dict[str, Any]
     judgements: dict[str, bool]
 
@@ -64,6 +69,9 @@ def serialise(assessment: Assessment) -> AssessmentOut:
         assessor_id=assessment.assessor_id,
         status=assessment.status.value,
         final_grade=assessment.final_grade,
+        final_grade_words=grade_words(assessment.final_grade, assessment.result)
+        if assessment.final_grade
+        else None,
         computed=services.result_json(services.compute(assessment)),
         judgements=services.judgements_of(assessment),
     )

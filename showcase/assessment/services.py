@@ -318,7 +318,8 @@ def compute(assessment: Assessment) -> AssessmentResult:
 
 
 def result_json(result: AssessmentResult) -> dict:
-    """The result as JSON-safe data (fractions as strings)."""
+    """The result as JSON-safe data (fractions as strings), with ``distinction``
+    (awarded / not_awarded / undetermined), the recorded ``grade`` and its ``headline``."""
 
     def clean(value: object) -> object:
         if isinstance(value, Fraction):
@@ -344,7 +345,9 @@ def confirm_grade(actor: User, assessment: Assessment) -> Assessment:
     if result.overall == "not_yet_assessed":
         raise ValidationFailed("The grade cannot be confirmed yet: " + " ".join(result.explanation))
     assessment.result = result_json(result)
-    assessment.final_grade = result.overall
+    # The recorded value, not the bare overall: a pass whose distinction the data cannot decide
+    # is stored as "pass_distinction_undetermined", so nothing that prints it says a plain pass.
+    assessment.final_grade = result.grade
     assessment.graded_at = db.utcnow()
     assessment.status = AssessmentStatus.GRADED
     db.session.flush()
@@ -353,7 +356,7 @@ def confirm_grade(actor: User, assessment: Assessment) -> Assessment:
         "assessment.graded",
         assessment,
         apprenticeship_id=assessment.submission.apprenticeship_id,
-        grade=result.overall,
+        grade=result.grade,
     )
     return assessment
 

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from showcase import db
 from showcase.assessment.models import Assessment, AssessmentStatus
 from showcase.portfolios.models import Apprenticeship
+from showcase.standards.grading import grade_words
 from showcase.submissions.models import Submission, SubmissionStatus
 
 #: Grades that count as a fail, for the quality assurer's sample (every fail is sampled).
@@ -62,7 +63,7 @@ class Standing:
     def text(self) -> str:
         """ "Graded: pass", "With the assessor (second review)"…: the words every page shows."""
         if self.stage is Stage.GRADED and self.grade:
-            return f"Graded: {self.grade.replace('_', ' ')}"
+            return f"Graded: {grade_words(self.grade)}"
         if self.assessment_status is AssessmentStatus.SECOND_REVIEW:
             return "With the assessor (second review)"
         if self.stage is Stage.WITH_ASSESSOR and self.assessment_id is None:

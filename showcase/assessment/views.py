@@ -21,6 +21,7 @@ from showcase.assessment.loaders import get_assessment_or_404, get_queued_submis
 from showcase.assessment.models import Assessment, AssessmentStatus
 from showcase.audit.services import record
 from showcase.errors import NotFound, ShowcaseError
+from showcase.standards.grading import grade_words
 from showcase.standards.services import doc_for
 from showcase.storage import file_type
 from showcase.storage.serving import serve_stored_file
@@ -273,7 +274,9 @@ def confirm(assessment_id: int) -> Response:
     assessment = get_assessment_or_404(current_user, assessment_id)
     with form_post():
         services.confirm_grade(current_user, assessment)
-        flash(f"Grade confirmed: {assessment.final_grade.replace('_', ' ')}.", "success")
+        flash(
+            f"Grade confirmed: {grade_words(assessment.final_grade, assessment.result)}.", "success"
+        )
     return redirect(url_for("assessment.workspace", assessment_id=assessment.id))
 
 

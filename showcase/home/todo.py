@@ -43,6 +43,7 @@ from showcase.portfolios.permissions import visible_apprenticeships
 from showcase.reviews.models import ProgressReview
 from showcase.reviews.services import ReviewPoint, schedule
 from showcase.standards import sufficiency
+from showcase.standards.grading import grade_words
 from showcase.standards.models import Standard, StandardReference
 from showcase.standards.services import rules_for
 from showcase.submissions.models import GatewaySignoff, SignoffRole, Submission, SubmissionStatus
@@ -409,7 +410,7 @@ def _apprentice(user: User, today: dt.date) -> list[TodoItem]:
                 )
             )
         elif standing.stage is Stage.GRADED:
-            grade = (standing.grade or "").replace("_", " ")
+            grade = grade_words(standing.grade or "")
             items.append(
                 TodoItem(
                     kind="grade_released",

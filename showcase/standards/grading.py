@@ -16,6 +16,9 @@ yet assessed*: it never counts as met. Rules, in order of precedence:
    computed from the data, and never guesses one.
 5. The overall grade follows the plan's ``overall_rule`` (overridable): ``each_method`` needs a
    distinction in every method; ``weighted_average`` scores the methods as the file states.
+6. A pass whose distinction cannot be decided from the data is never a bare pass: the result
+   carries ``distinction="undetermined"``, records the grade as ``pass_distinction_undetermined``
+   and says so in its headline ("Pass — distinction cannot be determined: …").
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import Final, Literal
 
 from showcase.standards.schema import Criterion, Method, OverallRule, StandardDoc
 
@@ -31,6 +34,14 @@ Status = Literal["not_yet_assessed", "fail", "pass", "distinction"]
 OverallGrade = Literal[
     "not_yet_assessed", "fail", "pass", "distinction", "competent", "not_yet_competent"
 ]
+#: Whether a pass or distinction is a distinction: decided either way, or not decidable from
+#: the data (its distinction criteria are missing). None for any other overall grade.
+Distinction = Literal["awarded", "not_awarded", "undetermined"]
+#: The value recorded as an assessment's final grade. A pass whose distinction cannot be
+#: determined is stored as such, so every list, export and audit entry that prints the stored
+#: value says so too; the older values keep their meaning.
+RecordedGrade = Literal[OverallGrade, "pass_distinction_undetermined"]
+UNDECIDED_DISTINCTION_GRADE: Final = "pass_distinction_undetermined"
 #: Determined grades from worst to best, per scheme; not_yet_assessed is not on the scale.
 GRADE_ORDER: dict[str, tuple[str, ...]] = {
     "pass_distinction": ("fail", "pass", "distinction"),
@@ -44,6 +55,7 @@ _LABEL = {
     "not_yet_assessed": "not yet assessed",
     "competent": "competent",
     "not_yet_competent": "not yet competent",
+    UNDECIDED_DISTINCTION_GRADE: "pass — distinction cannot be determined from the data",
 }
 
 
@@ -81,6 +93,13 @@ class AssessmentResult:
     standard_key: str
     scheme: str
     overall: OverallGrade
+    #: For a pass or distinction: is it a distinction — awarded, not awarded, or undetermined
+    #: because the data lacks distinction criteria that could make it one. Else None.
+    distinction: Distinction | None
+    #: The value to record as the final grade (``overall``, or ``pass_distinction_undetermined``).
+    grade: RecordedGrade
+    #: The grade in words, e.g. "Pass — distinction cannot be determined: the … are missing".
+    headline: str
     #: The rule applied (None for a competency scheme).
     overall_rule: OverallRule | None
     methods: tuple[MethodResult, ...]
@@ -149,6 +168,9 @@ def grade(
             standard_key=doc.key,
             scheme=doc.scheme,
             overall="fail",
+            distinction=None,
+            grade="fail",
+            headline="Fail",
             overall_rule=rule,
             methods=methods,
             explanation=tuple(explanation),
@@ -172,13 +194,22 @@ def grade(
     undetermined = _RANK[hopeful] > _RANK[highest]
     score = low_score if low_score == high_score else None
 
-    explanation.extend(_overall_explanation(doc, rule, methods, overall, lowest, highest, score))
+    gaps = [m.title for m in methods if m.distinction_undetermined]
+    distinction, recorded, headline = _verdict(overall, undetermined, gaps)
+    explanation.extend(
+        _overall_explanation(
+            doc, rule, methods, overall, lowest, highest, score, distinction == "undetermined"
+        )
+    )
     if undetermined:
-        gaps = [m.title for m in methods if m.distinction_undetermined]
         explanation.append(
             "Whether the overall grade is a distinction cannot be computed from the data: "
             f"the {_join(gaps)} distinction criteria are missing from the source."
         )
+    if rule == "weighted_average" and overall != "not_yet_assessed":
+        ceiling = weighted_average_ceiling(doc)
+        if ceiling is not None and not ceiling.reachable:
+            explanation.append(_unreachable(ceiling))
     awaited_contexts = {doc.criterion(ref).context for ref in missing} - {None}
     if awaited_contexts and contexts is None:
         explanation.append(
@@ -191,6 +222,9 @@ def grade(
         standard_key=doc.key,
         scheme=doc.scheme,
         overall=overall,
+        distinction=distinction,
+        grade=recorded,
+        headline=headline,
         overall_rule=rule,
         methods=methods,
         explanation=tuple(explanation),
@@ -205,6 +239,24 @@ def grade(
 
 
 # ----------------------------------------------------------------------------- internals
+
+
+def _verdict(
+    overall: OverallGrade, undetermined: bool, gaps: list[str]
+) -> tuple[Distinction | None, RecordedGrade, str]:
+    """Whether a pass is a distinction, the grade to record and its headline."""
+    if overall == "distinction":
+        return "awarded", overall, "Distinction"
+    if overall != "pass":
+        return None, overall, _LABEL[overall].capitalize()
+    if not undetermined:
+        return "not_awarded", overall, "Pass"
+    return (
+        "undetermined",
+        UNDECIDED_DISTINCTION_GRADE,
+        f"Pass — distinction cannot be determined: the {_join(gaps)} distinction criteria are "
+        "missing from the data",
+    )
 
 
 def _check_judgements(doc: StandardDoc, judgements: Mapping[str, bool]) -> None:
@@ -364,6 +416,7 @@ def _overall_explanation(
     lowest: str,
     highest: str,
     score: Fraction | None,
+    undetermined: bool,
 ) -> list[str]:
     if overall == "not_yet_assessed":
         waiting = sum(len(m.missing_refs) for m in methods)
@@ -372,10 +425,28 @@ def _overall_explanation(
             f"{'criterion is' if waiting == 1 else 'criteria are'} still to be judged; the "
             f"grade will be {_possible(lowest, highest)}."
         ]
+    label = "pass, distinction undetermined" if undetermined else overall
     if rule == "each_method":
         if overall == "distinction":
             return ["Overall: distinction — every method is a distinction (each_method)."]
-        short = [m.title for m in methods if m.status != "distinction"]
+        if undetermined:
+            done = [m.title for m in methods if m.status == "distinction"]
+            open_ = [m.title for m in methods if m.distinction_undetermined]
+            settled = ""
+            if done:
+                settled = (
+                    f"{_join(done)} {'is a distinction' if len(done) == 1 else 'are distinctions'}"
+                    ", but "
+                )
+            return [
+                f"Overall: {label} — every pass criterion of every method is met; an overall "
+                f"distinction needs a distinction in every method; {settled}whether "
+                f"{_join(open_)} {'is' if len(open_) == 1 else 'are'} one cannot be computed "
+                "from the data."
+            ]
+        short = [
+            m.title for m in methods if m.status != "distinction" and not m.distinction_undetermined
+        ]
         return [
             "Overall: pass — every pass criterion of every method is met; an overall "
             f"distinction needs a distinction in every method, and {_join(short)} "
@@ -386,16 +457,89 @@ def _overall_explanation(
     cutoff = _decimal(settings.cutoff_fraction)
     if score is None:
         return [
-            f"Overall: {overall} — under weighted_average it is a {overall} whichever way the "
+            f"Overall: {label} — under weighted_average it is a {overall} whichever way the "
             f"undecided distinctions fall (a distinction needs a score of at least {cutoff})."
         ]
     points = {"pass": settings.pass_points, "distinction": settings.distinction_points}
     terms = " + ".join(f"{m.weight_percent} x {points[m.status]}" for m in methods)
+    counted = ""
+    if undetermined:
+        open_ = [m.title for m in methods if m.distinction_undetermined]
+        counted = (
+            f", counting {_join(open_)} as a pass because {'its' if len(open_) == 1 else 'their'}"
+            " distinction cannot be computed from the data"
+        )
     return [
-        f"Overall: {overall} — weighted score ({terms}) / 100 = {_decimal(score)}; a "
+        f"Overall: {label} — weighted score ({terms}) / 100 = {_decimal(score)}{counted}; a "
         f"distinction needs at least {cutoff} (pass = {settings.pass_points}, distinction = "
         f"{settings.distinction_points})."
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedCeiling:
+    """The best score ``weighted_average`` can give on a standard's data, against its cut."""
+
+    #: Every method at its best grade the data allows (a distinction only where it has
+    #: distinction criteria to count).
+    score: Fraction
+    cutoff: Fraction
+    #: Titles of the methods held at a pass because the data cannot award them a distinction.
+    capped: tuple[str, ...]
+
+    @property
+    def reachable(self) -> bool:
+        """Whether an overall distinction is possible at all on this data."""
+        return self.score >= self.cutoff
+
+
+def weighted_average_ceiling(doc: StandardDoc) -> WeightedCeiling | None:
+    """The highest weighted_average score the data allows, or None without such settings.
+
+    Computed from the file, never assumed: a method can score a distinction only when the
+    data gives it distinction criteria and a threshold to count them by.
+    """
+    settings = doc.plan.weighted_average
+    if doc.scheme != "pass_distinction" or settings is None or not doc.methods:
+        return None
+    capped = []
+    total = 0
+    for method in doc.methods:
+        count = sum(1 for c in doc.criteria(method.key) if c.level == "distinction")
+        if method.distinction_required(count) is None:
+            capped.append(method.title)
+            total += method.weight_percent * settings.pass_points
+        else:
+            total += method.weight_percent * settings.distinction_points
+    return WeightedCeiling(Fraction(total, 100), settings.cutoff_fraction, tuple(capped))
+
+
+def _unreachable(ceiling: WeightedCeiling) -> str:
+    capped = _join(ceiling.capped)
+    return (
+        f"Under weighted_average the highest score the data allows is "
+        f"{_decimal(ceiling.score)}, below the cut of {_decimal(ceiling.cutoff)} ({capped} "
+        f"cannot score a distinction on this data), so an overall distinction is unreachable "
+        "on this data."
+    )
+
+
+def grade_words(value: str, result: Mapping[str, object] | None = None) -> str:
+    """A recorded grade in words: "pass_distinction_undetermined" -> "Pass — distinction
+    cannot be determined from the data"; unknown values are shown with spaces.
+
+    ``result`` is the stored result (``result_json``) the grade was recorded with: its
+    headline names what is missing. A "pass" recorded before the distinction was part of
+    the grade, whose result says the distinction was undetermined, is shown as undetermined.
+    """
+    if result:
+        headline = result.get("headline")
+        if isinstance(headline, str) and result.get("grade") == value:
+            return headline
+        if value == "pass" and "grade" not in result and result.get("distinction_undetermined"):
+            value = UNDECIDED_DISTINCTION_GRADE
+    words = _LABEL.get(value, value.replace("_", " "))
+    return words[:1].upper() + words[1:]
 
 
 def _grade_competency(
@@ -433,6 +577,9 @@ def _grade_competency(
         standard_key=doc.key,
         scheme=doc.scheme,
         overall=overall,
+        distinction=None,
+        grade=overall,
+        headline=_LABEL[overall].capitalize(),
         overall_rule=None,
         methods=(),
         explanation=tuple(lines),

@@ -7,10 +7,15 @@ from flask_login import current_user, login_required
 
 from showcase.errors import Forbidden
 from showcase.standards import services
+from showcase.standards.grading import grade_words, weighted_average_ceiling
 from showcase.standards.loaders import get_standard_or_404
 from showcase.standards.permissions import can_read_standards
 
 bp = Blueprint("standards", __name__)
+
+# Every page and export prints a recorded grade through this filter, so none shows a bare
+# "pass" where the distinction could not be determined: {{ a.final_grade|grade_words(a.result) }}.
+bp.add_app_template_filter(grade_words, "grade_words")
 
 
 def _ensure_reader() -> None:
@@ -30,4 +35,10 @@ def index() -> str:
 def show(code: str, version: str) -> str:
     _ensure_reader()
     standard = get_standard_or_404(code, version)
-    return render_template("standards/show.html", standard=standard, doc=services.doc_for(standard))
+    doc = services.doc_for(standard)
+    return render_template(
+        "standards/show.html",
+        standard=standard,
+        doc=doc,
+        ceiling=weighted_average_ceiling(doc),
+    )

@@ -114,3 +114,35 @@ class GapAcknowledgement(Base):
     submission: Mapped[Submission] = relationship(back_populates="acknowledgements")
     reference: Mapped[StandardReference] = relationship()
     by: Mapped[User] = relationship()
+
+
+class AccessGrant(Base):
+    """Read-only access to one locked version for an external quality assurer (or inspector),
+    granted by an admin of its assessment organisation until it expires or is revoked.
+
+    It lives with submissions, not with showcase.eqa's pages, because the read check
+    (``submissions.permissions.can_read_submission``) consults it: the one place that decides
+    who may read a version stays below everything that shows one.
+    """
+
+    __tablename__ = "access_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    #: The assessment organisation whose admin granted it (the submission's at the time).
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    submission: Mapped[Submission] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    granted_by: Mapped[User] = relationship(foreign_keys=[granted_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    def is_live(self, now: dt.datetime) -> bool:
+        return self.revoked_at is None and self.expires_at > now

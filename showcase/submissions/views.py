@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import exists, select
 from werkzeug.wrappers import Response
 
 from showcase import db
 from showcase.errors import ShowcaseError
 from showcase.evidence.services import EvidenceFilter, list_evidence
 from showcase.portfolios.loaders import get_apprenticeship_or_404
+from showcase.portfolios.models import Apprenticeship
+from showcase.portfolios.permissions import visible_apprenticeships
 from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions import services
 from showcase.submissions.loaders import get_submission_or_404
 from showcase.submissions.models import Submission
-from showcase.submissions.permissions import can_edit_submission, can_sign_off, signoff_role
+from showcase.submissions.permissions import (
+    can_edit_submission,
+    can_read_submission,
+    can_sign_off,
+    signoff_role,
+)
 from showcase.web import form_post
 
 bp = Blueprint("submissions", __name__)
@@ -58,7 +66,19 @@ def show(submission_id: int) -> str:
         "submissions/show.html",
         submission=submission,
         apprenticeship=apprenticeship,
-        versions=services.versions(apprenticeship),
+        # Only the versions, and the portfolio link, this reader may open (an external quality
+        # assurer holds a grant to chosen versions; an assessment organisation's admin sees no
+        # portfolio).
+        versions=[
+            v for v in services.versions(apprenticeship) if can_read_submission(current_user, v)
+        ],
+        portfolio_visible=db.session.scalar(
+            select(
+                exists().where(
+                    Apprenticeship.id == apprenticeship.id, visible_apprenticeships(current_user)
+                )
+            )
+        ),
         checklist=None if submission.is_locked else services.checklist(submission),
         editable=editable,
         portfolio=portfolio,

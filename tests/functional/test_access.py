@@ -21,11 +21,20 @@ CASES = {
     "another tutor at the same provider": 404,
     "an assessor": 404,
     "a quality assurer": 404,
+    "an external quality assurer": 404,
     "the employer's admin": 200,
     "the provider's admin": 200,
     "another employer's admin": 404,
     "a platform admin": 200,
 }
+
+
+def _external_quality_assurer(make):
+    """An outside person (no organisation) with no grant on anything here."""
+    person = make.user(Role.ADMIN, None)  # the factory's one role without an organisation
+    person.role = Role.EXTERNAL_QUALITY_ASSURER
+    db.session.flush()
+    return person
 
 
 @pytest.fixture
@@ -42,6 +51,7 @@ def world(make):
         "another tutor at the same provider": make.user(Role.TUTOR, item.provider),
         "an assessor": make.user(Role.ASSESSOR),
         "a quality assurer": make.user(Role.QUALITY_ASSURER),
+        "an external quality assurer": _external_quality_assurer(make),
         "the employer's admin": make.user(Role.ADMIN, item.employer),
         "the provider's admin": make.user(Role.ADMIN, item.provider),
         "another employer's admin": make.user(
@@ -148,6 +158,7 @@ TUTOR_CHANGE = {
     "another tutor at the same provider": 404,
     "an assessor": 404,
     "a quality assurer": 404,
+    "an external quality assurer": 404,
     "the employer's admin": 403,
     "the provider's admin": 200,
     "another employer's admin": 404,

@@ -266,10 +266,27 @@ def test_assessment_grading_and_quality_assurance(login, journey, locked) -> Non
     db.session.expire_all()
     assessment = db.session.get(Assessment, assessment.id)
     assert assessment.status is AssessmentStatus.GRADED
-    # Every criterion met; the showcase's distinction criteria are not in the data -> pass.
-    assert assessment.final_grade == "pass"
+    # Every criterion met; the showcase's distinction criteria are not in the data: a pass
+    # whose distinction cannot be determined, in the stored value itself — never a bare pass.
+    assert assessment.final_grade == "pass_distinction_undetermined"
+    assert assessment.result["overall"] == "pass"
+    assert assessment.result["distinction"] == "undetermined"
     showcase = next(m for m in assessment.result["methods"] if m["key"] == "showcase")
     assert showcase["distinction_undetermined"]
+    words = (
+        "Pass — distinction cannot be determined: the Apprentice Showcase distinction criteria "
+        "are missing from the data"
+    )
+    shown = page.get_data(as_text=True)
+    assert f"Confirmed: {words}" in shown
+    assert f'id="computed-grade">{words}<' in shown
+    from showcase.assessment.api import serialise
+
+    api = serialise(assessment).model_dump(mode="json")
+    assert api["final_grade"] == "pass_distinction_undetermined"
+    assert api["final_grade_words"] == words
+    assert api["computed"]["distinction"] == "undetermined"
+    assert api["computed"]["headline"] == words
     assessor.post("/sign-out")
 
     qa = login(people["qa"])

@@ -128,6 +128,20 @@ def test_standard_page_shows_structure_and_gaps(login, make) -> None:
     assert "Competent / Not yet competent" in tlii
 
 
+def test_standard_page_shows_weighted_average_settings_notes_and_readings(login, make) -> None:
+    client = login(make.user(Role.APPRENTICE))
+    page = client.get("/standards/ST0072/AP02").get_data(as_text=True)
+    assert "pass = 1 point, distinction = 2 points, a distinction from a score of 1.5" in page
+    # Computed from the data: 65 x 1 + 20 x 2 + 15 x 2 = 1.35 < 1.5.
+    assert "the highest score the data allows is 1.35, below the cut of 1.5" in page
+    assert "unreachable" in page
+    # Per-item notes (OCR repairs) are shown, not only uncertain readings.
+    assert "the OCR reads &#34;customer handing&#34;" in page or "customer handing" in page
+    assert "does not judge it" in page
+    tlii = client.get("/standards/TLII4001/release-unstated").get_data(as_text=True)
+    assert "outcome labels" in tlii and "outside the unit" in tlii
+
+
 def test_standard_api(client, make) -> None:
     from showcase.accounts import services as accounts
 

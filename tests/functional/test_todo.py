@@ -81,14 +81,14 @@ def test_graded_learner_has_no_pace_reviews_or_tags_but_a_released_grade(
     graded.graded_at = dt.datetime.now(dt.UTC)
     db.session.flush()
     standing = standing_of(item.id)
-    assert standing.stage is Stage.GRADED and standing.text == "Graded: pass"
+    assert standing.stage is Stage.GRADED and standing.text == "Graded: Pass"
     assert kinds(item.apprentice) == ["grade_released"]
     assert kinds(people["tutor"]) == [] and kinds(people["manager"]) == []
     assert "assessment" not in kinds(people["assessor"])
     # The dashboard says where they stand and nothing about pace or eligibility.
     page = login(people["tutor"]).get("/dashboard").get_data(as_text=True)
-    assert "Graded: pass" in page and "Behind" not in page and "Eligible" not in page
-    assert "Graded: pass" in login(people["tutor"]).get(f"/apprenticeships/{item.id}").text
+    assert "Graded: Pass" in page and "Behind" not in page and "Eligible" not in page
+    assert "Graded: Pass" in login(people["tutor"]).get(f"/apprenticeships/{item.id}").text
 
 
 def test_learner_without_reviews_is_not_all_done(make, login) -> None:

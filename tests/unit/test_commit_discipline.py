@@ -24,6 +24,10 @@ ALLOWED: dict[str, str] = {
         "an export is a GET, which the request's end rolls back; its audit entry is committed "
         "before the first byte is sent, so no export goes unrecorded"
     ),
+    "showcase.eqa.views:audit_page_view": (
+        "every page an external quality assurer views is audited; a view is a GET, which the "
+        "request's end rolls back, so the entry is committed here"
+    ),
     "showcase.evidence.views:store_upload": (
         "commits inside the blob guard, so a failed commit removes the blob; the no-script form "
         "stores each of its files this way, so one refused file does not lose the others"

@@ -252,3 +252,91 @@ def test_competency_missing_is_not_yet_assessed(tlii4001: StandardDoc) -> None:
     result = grade(tlii4001, judgements)
     assert result.overall == "not_yet_assessed"
     assert "Evidence of Performance: 11 of 12 met, 1 not yet judged." in result.explanation
+
+
+# ------------------------------------------------------- an honest grade when data is missing
+
+
+@pytest.mark.parametrize("rule", ["each_method", "weighted_average"])
+def test_undetermined_distinction_is_never_a_bare_pass(st0072: StandardDoc, rule: str) -> None:
+    result = grade(st0072, all_met(st0072), overall_rule=rule)  # type: ignore[arg-type]
+    assert result.overall == "pass"
+    assert result.distinction == "undetermined"
+    # The value recorded as the final grade says it too, so no list or export shows "pass".
+    assert result.grade == "pass_distinction_undetermined"
+    assert result.headline == (
+        "Pass — distinction cannot be determined: the Apprentice Showcase distinction "
+        "criteria are missing from the data"
+    )
+    overall_lines = [line for line in result.explanation if line.startswith("Overall:")]
+    assert overall_lines and all("undetermined" in line for line in overall_lines)
+    # It never says the showcase "is not" a distinction and then that this cannot be computed.
+    assert not any("is not" in line or "are not" in line for line in overall_lines)
+
+
+def test_weighted_average_says_a_distinction_is_unreachable_on_this_data(
+    st0072: StandardDoc,
+) -> None:
+    from showcase.standards.grading import weighted_average_ceiling
+
+    ceiling = weighted_average_ceiling(st0072)
+    assert ceiling is not None
+    # 65 x 1 (showcase: no distinction computable) + 20 x 2 + 15 x 2, over 100.
+    assert ceiling.score == Fraction(135, 100)
+    assert ceiling.cutoff == Fraction(3, 2)
+    assert not ceiling.reachable
+    assert ceiling.capped == ("Apprentice Showcase",)
+    result = grade(st0072, all_met(st0072), overall_rule="weighted_average")
+    assert any(
+        "highest score the data allows is 1.35, below the cut of 1.5" in line
+        and "unreachable" in line
+        for line in result.explanation
+    )
+
+
+def test_weighted_average_ceiling_reachable_with_every_distinction(example: StandardDoc) -> None:
+    from showcase.standards.grading import weighted_average_ceiling
+
+    ceiling = weighted_average_ceiling(example)
+    assert ceiling is not None and ceiling.reachable and ceiling.capped == ()
+
+
+@pytest.mark.parametrize(
+    ("judged", "distinction", "recorded"),
+    [
+        ("all", "undetermined", "pass_distinction_undetermined"),
+        ("fail", None, "fail"),
+        ("none", None, "not_yet_assessed"),
+    ],
+)
+def test_distinction_field(st0072: StandardDoc, judged: str, distinction, recorded) -> None:
+    judgements = {
+        "all": all_met(st0072),
+        "fail": {"ST0072/equality/pass-2": False},
+        "none": {},
+    }[judged]
+    result = grade(st0072, judgements)
+    assert (result.distinction, result.grade) == (distinction, recorded)
+
+
+def test_distinction_awarded_and_not_awarded(example: StandardDoc) -> None:
+    best = grade(example, all_met(example))
+    assert (best.overall, best.distinction, best.grade) == ("distinction", "awarded", "distinction")
+    assert best.headline == "Distinction"
+    plain = grade(example, {c.ref: c.level == "pass" for c in example.criteria()})
+    assert (plain.overall, plain.distinction) == ("pass", "not_awarded")
+    assert (plain.grade, plain.headline) == ("pass", "Pass")
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("pass", "Pass"),
+        ("not_yet_competent", "Not yet competent"),
+        ("pass_distinction_undetermined", "Pass — distinction cannot be determined from the data"),
+    ],
+)
+def test_grade_words(value: str, words: str) -> None:
+    from showcase.standards.grading import grade_words
+
+    assert grade_words(value) == words

@@ -136,3 +136,43 @@ def test_competency(judged: dict[str, bool]) -> None:
         assert result.overall == "not_yet_assessed"
     else:
         assert result.overall == "competent"
+
+
+@given(st.data(), st.sampled_from(RULES))
+def test_observation_and_discussion_distinctions_are_never_a_bare_pass(
+    more: st.DataObject, rule: str
+) -> None:
+    """ST0072 without its showcase distinction criteria (no supplement): once every pass
+    criterion is met and the observation and the discussion are distinctions, the overall
+    result says the distinction is undetermined, in its own value, never a bare pass."""
+    judged: dict[str, bool] = {c.ref: True for c in ST0072.criteria() if c.level == "pass"}
+    for method in ("observation", "professional-discussion"):
+        for c in ST0072.criteria(method):
+            if c.level == "distinction":
+                judged[c.ref] = more.draw(st.booleans())
+    result = grade(ST0072, judged, overall_rule=rule)
+    if not all(
+        result.method(m).status == "distinction" for m in ("observation", "professional-discussion")
+    ):
+        return
+    assert result.overall == "pass"
+    assert result.distinction == "undetermined"
+    assert result.grade == "pass_distinction_undetermined"
+    assert "distinction cannot be determined" in result.headline
+    assert result.headline != "Pass"
+
+
+@given(case())
+def test_recorded_grade_is_overall_unless_distinction_undetermined(
+    data: tuple[StandardDoc, dict[str, bool], str],
+) -> None:
+    doc, judged, rule = data
+    result = grade(doc, judged, overall_rule=rule)
+    if result.distinction == "undetermined":
+        assert (result.overall, result.grade) == ("pass", "pass_distinction_undetermined")
+        assert result.distinction_undetermined
+    else:
+        assert result.grade == result.overall
+        assert result.distinction == (
+            {"distinction": "awarded", "pass": "not_awarded"}.get(result.overall)
+        )

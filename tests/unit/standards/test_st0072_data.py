@@ -255,3 +255,27 @@ def test_json_round_trip(st0072: StandardDoc) -> None:
     assert again.units() == st0072.units()
     assert again.criteria() == st0072.criteria()
     assert again.gaps() == st0072.gaps()
+
+
+def test_uncertain_readings_of_the_transcription_are_flagged(st0072: StandardDoc) -> None:
+    equality = st0072.module("equality").statements[0]
+    assert equality.uncertain and "experience." in equality.uncertain
+    item = st0072.unit("ST0072/communication/1.6")
+    assert item.uncertain and "interleaves" in item.uncertain
+    where = {(g.where, g.field) for g in st0072.gaps()}
+    assert ("ST0072/communication/1.6", "text") in where
+    assert ("ST0072/equality", "statement 1") in where
+
+
+def test_personal_organisation_reading_agrees_with_the_observation_record(
+    st0072: StandardDoc,
+) -> None:
+    """Every mandatory observation area is judged by the observation or says, in the data,
+    how the observation covers it without judging it."""
+    for key in st0072.plan.observation_mandatory_areas:
+        module = st0072.module(key)
+        if "observation" not in module.methods:
+            assert module.methods_note and "observation" in module.methods_note, key
+    personal = st0072.module("personal-organisation")
+    assert personal.methods == ("showcase",)
+    assert "not judge" in (personal.methods_note or "")

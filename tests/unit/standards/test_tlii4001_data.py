@@ -64,3 +64,8 @@ def test_about_blocks(tlii4001: StandardDoc) -> None:
     assert tlii4001.text_block("competency-field").paragraphs == ("I – Customer Service",)
     assert len(tlii4001.text_block("assessment-conditions").points) == 3
     assert tlii4001.sufficiency_for("TLII4001/element-1/1.1").min_third_party == 1
+
+
+def test_outcome_labels_are_marked_as_from_outside_the_unit(tlii4001: StandardDoc) -> None:
+    [note] = [g for g in tlii4001.gaps() if g.field == "grading_text"]
+    assert note.kind == "uncertain" and "outside the unit" in note.reason
