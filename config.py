@@ -31,6 +31,9 @@ class Config:
     MAX_UPLOAD_BYTES = 2 * 1024**3
     #: Partial (resumable) uploads untouched for this long are removed by `flask storage cleanup`.
     PARTIAL_UPLOAD_MAX_AGE_HOURS = 48
+    #: Deleted evidence can be restored by its apprentice for this many days; then the daily
+    #: purge (`flask storage purge`, the "purge" scheduled job) removes its file.
+    DELETED_EVIDENCE_RETENTION_DAYS = 30
     #: Part size of resumable uploads (at least 5 MiB, S3's minimum for all but the last part).
     RESUMABLE_PART_BYTES = 8 * 1024**2
     #: The upload page sends files larger than this in resumable parts, smaller ones in one go.
@@ -107,6 +110,8 @@ class Config:
     DIGEST_CRON = "0 7 * * *"
     REMINDERS_CRON = "0 6 * * *"
     RESEND_CRON = "*/15 * * * *"
+    #: When the files of evidence deleted longer than the retention period are purged (daily).
+    PURGE_CRON = "30 3 * * *"
     #: The quality assurer's sampling plan: this share of each assessment organisation's graded
     #: decisions, chosen by a hash of the assessment's id (the same choice every time), plus
     #: every assessor's first decision and every fail, always.

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from clamav_client.clamd import ClamdError, ClamdUnixSocket
+from showcase.storage.scan import ClamdScanner
 
 CLAMD = os.environ.get("SHOWCASE_CLAMD_BINARY", "/usr/sbin/clamd")
 #: The name clamd reports for our signature (it adds ".UNOFFICIAL": not from a signed database).
@@ -112,9 +112,8 @@ def _wait_for_pong(sock: str, process: subprocess.Popen, folder: Path, timeout: 
         if process.poll() is not None:
             output = (folder / "clamd.out").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"clamd exited with status {process.returncode}:\n{output}")
-        with contextlib.suppress(ClamdError, OSError):
-            if ClamdUnixSocket(sock, timeout=5).ping() == "PONG":
-                return
+        if ClamdScanner(socket=sock, timeout=5).ping():
+            return
         time.sleep(0.1)
     raise RuntimeError(f"clamd did not answer PING on {sock} within {timeout:.0f} s")
 

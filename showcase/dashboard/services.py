@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from showcase import db
 from showcase.accounts.models import User
@@ -75,6 +76,26 @@ class DashboardRow:
         return "; ".join(f"{title}: {n}" for title, n in self.module_gaps)
 
 
+def cohort_query(user: User, *columns: Any) -> Select:
+    """Every apprenticeship ``user`` sees, oldest first: id, start, standard, the apprentice's
+    name, the covered units per module, ``columns``, and where each stands (one query; the
+    dashboard and the to-do lists read their cohorts through it)."""
+    return join_standing(
+        select(
+            Apprenticeship.id,
+            Apprenticeship.start_date,
+            Apprenticeship.standard_id,
+            *columns,
+            User.name,
+            CoverageSummary.module_covered,
+        )
+        .join(User, Apprenticeship.apprentice_id == User.id)
+        .outerjoin(CoverageSummary, CoverageSummary.apprenticeship_id == Apprenticeship.id)
+        .where(visible_apprenticeships(user))
+        .order_by(Apprenticeship.start_date, Apprenticeship.id)
+    )
+
+
 def dashboard(user: User, today: dt.date | None = None) -> list[DashboardRow]:
     """Every apprenticeship the user sees, with coverage, gaps, reviews and stage (four queries).
 
@@ -85,20 +106,7 @@ def dashboard(user: User, today: dt.date | None = None) -> list[DashboardRow]:
         raise Forbidden("Dashboards are for line managers, tutors and administrators.")
     today = today or dt.date.today()
     visible = visible_apprenticeships(user)
-    people = (
-        select(
-            Apprenticeship.id,
-            Apprenticeship.start_date,
-            Apprenticeship.standard_id,
-            User.name,
-            CoverageSummary.module_covered,
-        )
-        .join(User, Apprenticeship.apprentice_id == User.id)
-        .outerjoin(CoverageSummary, CoverageSummary.apprenticeship_id == Apprenticeship.id)
-        .where(visible)
-        .order_by(Apprenticeship.start_date, Apprenticeship.id)
-    )
-    rows_in = db.session.execute(join_standing(people)).all()
+    rows_in = db.session.execute(cohort_query(user)).all()
     standard_ids = {row.standard_id for row in rows_in}
     standards = (
         {s.id: s for s in db.session.scalars(select(Standard).where(Standard.id.in_(standard_ids)))}

@@ -35,6 +35,26 @@ def get_evidence_or_404(user: User, evidence_id: int) -> Evidence:
     return evidence
 
 
+def get_deleted_evidence_or_404(user: User, evidence_id: int) -> Evidence:
+    """A deleted item of a portfolio the user is party to (for restoring it)."""
+    evidence = db.session.scalar(
+        select(Evidence)
+        .join(Apprenticeship, Evidence.apprenticeship_id == Apprenticeship.id)
+        .where(
+            Evidence.id == evidence_id,
+            Evidence.deleted_at.is_not(None),
+            visible_apprenticeships(user),
+        )
+        .options(
+            joinedload(Evidence.apprenticeship),
+            selectinload(Evidence.tags).selectinload(EvidenceTag.events),
+        )
+    )
+    if evidence is None:
+        raise NotFound("No such deleted evidence, or it is not in a portfolio you are party to.")
+    return evidence
+
+
 def get_evidence_file_or_404(user: User, evidence_id: int) -> StoredFile:
     """The file of an evidence item the user may see. Downloads and every Range request of a
     recording come here, so it loads the file row only, not the tags and their history."""

@@ -16,11 +16,12 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from showcase import db
 from showcase.accounts.models import User
+from showcase.audit.models import AuditEntry
 from showcase.audit.services import record
 from showcase.errors import Conflict, Forbidden, NotFound, SubmissionLocked, ValidationFailed
 from showcase.evidence.models import (
@@ -209,16 +210,205 @@ def update_evidence(actor: User, evidence: Evidence, details: EvidenceDetails) -
 
 
 def delete_evidence(actor: User, evidence: Evidence) -> None:
-    """Hide the item from the portfolio; the row records who deleted it and when."""
+    """Hide the item from the portfolio; the row records who deleted it and when. The owner can
+    restore it for the retention period; then ``purge_evidence_file`` removes its file."""
     _ensure_editable(actor, evidence)
     evidence.deleted_at = db.utcnow()
     evidence.deleted_by_id = actor.id
     for tag in evidence.tags:
         if tag.removed_at is None:
             tag.removed_at = evidence.deleted_at
-            _event(tag, actor, "removed", comment="evidence deleted")
+            _event(tag, actor, "removed", comment=DELETION_COMMENT)
     db.session.flush()
     record(actor, "evidence.deleted", evidence, apprenticeship_id=evidence.apprenticeship_id)
+
+
+#: The comment on the tag events a deletion writes; a restore revives exactly those tags.
+DELETION_COMMENT = "evidence deleted"
+#: A portfolio export audited this recently may still be streaming (deleted items' files
+#: included), so their files are not purged until it has surely finished.
+EXPORT_WINDOW = dt.timedelta(hours=24)
+
+
+def restore_deadline(evidence: Evidence, retention_days: float) -> dt.datetime | None:
+    """Until when a deleted item can be restored; None when it is not deleted."""
+    if evidence.deleted_at is None:
+        return None
+    return evidence.deleted_at + dt.timedelta(days=retention_days)
+
+
+def recently_deleted(
+    apprenticeship: Apprenticeship, retention_days: float, now: dt.datetime
+) -> list[Evidence]:
+    """Deleted items of the apprenticeship still within the retention period, newest first."""
+    cutoff = now - dt.timedelta(days=retention_days)
+    return list(
+        db.session.scalars(
+            select(Evidence)
+            .where(
+                Evidence.apprenticeship_id == apprenticeship.id,
+                Evidence.deleted_at.is_not(None),
+                Evidence.deleted_at > cutoff,
+            )
+            .order_by(Evidence.deleted_at.desc(), Evidence.id.desc())
+            .options(selectinload(Evidence.file))
+        )
+    )
+
+
+def restore_evidence(
+    actor: User, evidence: Evidence, *, retention_days: float, now: dt.datetime
+) -> Evidence:
+    """Bring back a deleted item within the retention period, with the tags its deletion removed
+    (awaiting the tutor again, as any re-tag does)."""
+    ensure_not_locked(evidence)
+    if actor.id != evidence.apprenticeship.apprentice_id:
+        raise Forbidden("Only the apprentice can restore their evidence.")
+    deadline = restore_deadline(evidence, retention_days)
+    if deadline is None:
+        raise Conflict("This evidence is not deleted.")
+    if now >= deadline or (evidence.file_id is None and _was_purged(evidence)):
+        raise Conflict(
+            f"This evidence was deleted more than {retention_days:g} days ago and can no longer "
+            "be restored. Add it again as new evidence."
+        )
+    evidence.deleted_at = None
+    evidence.deleted_by_id = None
+    evidence.updated_at = now
+    for tag in evidence.tags:
+        last = tag.events[-1] if tag.events else None
+        if (
+            tag.removed_at is not None
+            and last is not None
+            and last.action == "removed"
+            and last.comment == DELETION_COMMENT
+        ):
+            tag.removed_at = None
+            tag.status = TagStatus.PENDING
+            tag.review_comment = None
+            _event(tag, actor, "restored", comment="evidence restored")
+    db.session.flush()
+    record(actor, "evidence.restored", evidence, apprenticeship_id=evidence.apprenticeship_id)
+    return evidence
+
+
+def _was_purged(evidence: Evidence) -> bool:
+    return (
+        db.session.scalar(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.action == "evidence.file_purged",
+                AuditEntry.object_type == "Evidence",
+                AuditEntry.object_id == evidence.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class PurgedFile:
+    """A blob whose row a purge removed: delete it from storage once that change commits."""
+
+    evidence_id: int
+    key: str
+    size: int
+
+
+def purge_candidates(cutoff: dt.datetime) -> list[int]:
+    """Ids of items deleted before ``cutoff`` that still have a file, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Evidence.id)
+            .where(
+                Evidence.deleted_at.is_not(None),
+                Evidence.deleted_at < cutoff,
+                Evidence.file_id.is_not(None),
+            )
+            .order_by(Evidence.deleted_at, Evidence.id)
+        )
+    )
+
+
+def purge_blocker(evidence: Evidence, cutoff: dt.datetime, now: dt.datetime) -> str | None:
+    """Why the item's file must not be purged now, or None when it may be."""
+    if evidence.deleted_at is None or evidence.deleted_at >= cutoff:
+        return "not deleted long enough"  # restored, or deleted again, since it was chosen
+    stored = evidence.file
+    if stored is None:
+        return "no file (already purged)"
+    if evidence.is_locked:
+        return "locked: part of a submitted showcase or a signed progress review"
+    if stored.key.startswith("frozen/"):
+        return "the file is a frozen copy"
+    shared = db.session.scalar(
+        select(Evidence.id)
+        .where(Evidence.file_id == stored.id, Evidence.id != evidence.id)
+        .limit(1)
+    ) or db.session.scalar(
+        select(StoredFile.id).where(StoredFile.key == stored.key, StoredFile.id != stored.id)
+    )
+    if shared is not None:
+        return "the file is referenced by another row"
+    exporting = db.session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.action == "export.portfolio",
+            AuditEntry.apprenticeship_id == evidence.apprenticeship_id,
+            AuditEntry.at > now - EXPORT_WINDOW,
+        )
+        .limit(1)
+    )
+    if exporting is not None:
+        return "a portfolio export of this apprenticeship may be in progress"
+    return None
+
+
+def purge_evidence_file(
+    evidence_id: int, *, retention_days: float, now: dt.datetime
+) -> PurgedFile | None:
+    """Drop the file row of one item deleted longer than the retention period and record it in
+    the item's history (flushes). The caller commits, then deletes the returned blob: a crash in
+    between leaves an orphan blob for ``storage reconcile``, never a row pointing at nothing.
+    None, changing nothing, when the item is not (or no longer) purgeable."""
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        return None
+    db.lock_for_change(evidence)  # a restore committed meanwhile is seen; a later one waits
+    cutoff = now - dt.timedelta(days=retention_days)
+    if purge_blocker(evidence, cutoff, now) is not None:
+        return None
+    stored = evidence.file
+    assert stored is not None  # purge_blocker checked
+    purged = PurgedFile(evidence.id, stored.key, stored.size)
+    evidence.file = None
+    db.session.flush()
+    db.session.delete(stored)
+    db.session.flush()
+    record(
+        None,
+        "evidence.file_purged",
+        evidence,
+        apprenticeship_id=evidence.apprenticeship_id,
+        key=stored.key,
+        size=stored.size,
+        sha256=stored.sha256,
+        filename=stored.display_name,
+        deleted_at=evidence.deleted_at,
+        retention_days=retention_days,
+    )
+    return purged
+
+
+def deleted_only_files() -> tuple[int, int]:
+    """Files kept only by deleted items: (how many, their bytes)."""
+    count, size = db.session.execute(
+        select(func.count(StoredFile.id), func.coalesce(func.sum(StoredFile.size), 0))
+        .join(Evidence, Evidence.file_id == StoredFile.id)
+        .where(Evidence.deleted_at.is_not(None))
+    ).one()
+    return int(count), int(size)
 
 
 def _event(tag: EvidenceTag, actor: User, action: str, **values: str | None) -> None:

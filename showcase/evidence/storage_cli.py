@@ -1,4 +1,4 @@
-"""`flask storage reconcile` and `flask storage cleanup`: keep blobs and rows in step.
+"""`flask storage reconcile`, `cleanup` and `purge`: keep blobs and rows in step.
 
 Blobs are written before their rows commit, so a crash (or a kill -9) between the two leaves a
 blob that no row names; this finds such orphans. The other way round — a row whose blob is
@@ -26,12 +26,22 @@ from sqlalchemy import select
 
 from showcase import db
 from showcase.errors import ShowcaseError, StorageUnavailable
-from showcase.evidence.models import StoredFile, UploadSession
-from showcase.evidence.services import abandoned_uploads, discard_upload
+from showcase.evidence.jobs import purge_files
+from showcase.evidence.models import Evidence, StoredFile, UploadSession
+from showcase.evidence.services import (
+    abandoned_uploads,
+    deleted_only_files,
+    discard_upload,
+    purge_blocker,
+    purge_candidates,
+)
 from showcase.storage import LocalStorage, S3Storage, Storage
 from showcase.storage_ext import get_storage
 
-storage_cli = AppGroup("storage", help="Find and clean up orphaned files and abandoned uploads.")
+storage_cli = AppGroup(
+    "storage",
+    help="Find and clean up orphaned files, abandoned uploads and deleted evidence's files.",
+)
 
 #: An upload may be between its blob write and its commit; never touch anything this young.
 GRACE = dt.timedelta(hours=1)
@@ -127,9 +137,54 @@ def _reconcile(fix: bool) -> None:
         + (f"; {young} blob(s) without a row skipped as under an hour old" if young else "")
         + "."
     )
+    kept, kept_bytes = deleted_only_files()
+    days = current_app.config["DELETED_EVIDENCE_RETENTION_DAYS"]
+    if kept:
+        click.echo(
+            f"{kept} blob(s) kept only by deleted items ({kept_bytes} bytes; purged after {days} "
+            "days by `flask storage purge`)."
+        )
     if missing:
         # Data loss needs a person: make monitoring notice.
         raise SystemExit(1)
+
+
+@storage_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="List what would be purged; change nothing.")
+def purge(dry_run: bool) -> None:
+    """Delete the files of evidence deleted more than DELETED_EVIDENCE_RETENTION_DAYS ago."""
+    now = db.utcnow()
+    days = current_app.config["DELETED_EVIDENCE_RETENTION_DAYS"]
+    if dry_run:
+        cutoff = now - dt.timedelta(days=float(days))
+        count = size = 0
+        for evidence_id in purge_candidates(cutoff):
+            item = db.session.get(Evidence, evidence_id)
+            assert item is not None and item.file is not None
+            blocker = purge_blocker(item, cutoff, now)
+            if blocker is None:
+                count += 1
+                size += item.file.size
+                click.echo(
+                    f"would purge evidence {item.id}: {item.file.key} ({item.file.size} bytes)"
+                )
+            else:
+                click.echo(f"kept evidence {item.id}: {blocker}")
+        click.echo(
+            f"{count} file(s) ({size} bytes) would be purged (deleted over {days} days ago)."
+        )
+        return
+    try:
+        purged = purge_files(now)
+    except ShowcaseError as error:
+        click.echo(f"storage purge: {error.message}", err=True)
+        raise SystemExit(2) from None
+    for done in purged:
+        click.echo(f"purged evidence {done.evidence_id}: {done.key} ({done.size} bytes)")
+    click.echo(
+        f"{len(purged)} file(s) ({sum(d.size for d in purged)} bytes) of evidence deleted over "
+        f"{days} days ago purged."
+    )
 
 
 @storage_cli.command("cleanup")
@@ -149,9 +204,9 @@ def cleanup() -> None:
     known = set(db.session.scalars(select(UploadSession.storage_upload_id)))
     cutoff = db.utcnow() - dt.timedelta(hours=hours)
     strays = 0
-    for upload in list(storage.list_multipart()):
-        if upload.upload_id not in known and upload.started_at < cutoff:
-            storage.abort_multipart(upload.upload_id, upload.key)
+    for stray in list(storage.list_multipart()):
+        if stray.upload_id not in known and stray.started_at < cutoff:
+            storage.abort_multipart(stray.upload_id, stray.key)
             strays += 1
     click.echo(
         f"{count} abandoned upload(s) older than {hours:g} hours removed"

@@ -35,6 +35,7 @@ from showcase.evidence.forms import (
     WrittenEvidenceForm,
 )
 from showcase.evidence.loaders import (
+    get_deleted_evidence_or_404,
     get_evidence_file_or_404,
     get_evidence_or_404,
     get_tag_or_404,
@@ -103,12 +104,20 @@ def index(apprenticeship_id: int) -> str:
             status=TagStatus(form.status.data) if form.status.data else None,
         )
     items = services.list_evidence(apprenticeship, filters)
+    retention = float(current_app.config["DELETED_EVIDENCE_RETENTION_DAYS"])
+    deleted = (
+        services.recently_deleted(apprenticeship, retention, db.utcnow())
+        if current_user.id == apprenticeship.apprentice_id
+        else []
+    )
     return render_template(
         "evidence/index.html",
         apprenticeship=apprenticeship,
         items=items,
         form=form,
         can_add=can_add_evidence(current_user, apprenticeship),
+        deleted=deleted,
+        retention=retention,
     )
 
 
@@ -280,6 +289,20 @@ def delete(evidence_id: int) -> Response:
     services.delete_evidence(current_user, item)
     flash(f"“{item.title}” deleted.", "info")
     return redirect(url_for("evidence.index", apprenticeship_id=apprenticeship_id))
+
+
+@bp.post("/evidence/<int:evidence_id>/restore")
+@login_required
+def restore(evidence_id: int) -> Response:
+    item = get_deleted_evidence_or_404(current_user, evidence_id)
+    services.restore_evidence(
+        current_user,
+        item,
+        retention_days=float(current_app.config["DELETED_EVIDENCE_RETENTION_DAYS"]),
+        now=db.utcnow(),
+    )
+    flash(f"“{item.title}” restored.", "info")
+    return redirect(url_for("evidence.show", evidence_id=item.id))
 
 
 @bp.post("/evidence/<int:evidence_id>/tags")

@@ -32,11 +32,10 @@ from showcase.assessment.stage import (
     FAIL_GRADES,
     Stage,
     Standing,
-    join_standing,
     standing_from_row,
 )
-from showcase.coverage.models import CoverageSummary
 from showcase.coverage.services import Progress, progress
+from showcase.dashboard.services import cohort_query
 from showcase.evidence.models import Evidence, EvidenceTag, TagStatus
 from showcase.portfolios.models import Apprenticeship
 from showcase.portfolios.permissions import visible_apprenticeships
@@ -165,21 +164,7 @@ class Learner:
 def _cohort(user: User, today: dt.date) -> list[Learner]:
     visible = visible_apprenticeships(user)
     rows = db.session.execute(
-        join_standing(
-            select(
-                Apprenticeship.id,
-                Apprenticeship.start_date,
-                Apprenticeship.standard_id,
-                Apprenticeship.tutor_id,
-                Apprenticeship.line_manager_id,
-                User.name,
-                CoverageSummary.module_covered,
-            )
-            .join(User, Apprenticeship.apprentice_id == User.id)
-            .outerjoin(CoverageSummary, CoverageSummary.apprenticeship_id == Apprenticeship.id)
-            .where(visible)
-            .order_by(Apprenticeship.start_date, Apprenticeship.id)
-        )
+        cohort_query(user, Apprenticeship.tutor_id, Apprenticeship.line_manager_id)
     ).all()
     if not rows:
         return []

@@ -12,6 +12,7 @@ from flask import Flask
 def init_notifications(app: Flask) -> None:
     """Subscribe to the audit chain, schedule the digest and reminders, count unread in the nav."""
     from showcase import jobs
+    from showcase.evidence.jobs import purge_deleted_files
     from showcase.notifications import events, services
     from showcase.notifications.jobs import send_digests, send_reminders
 
@@ -29,5 +30,13 @@ def init_notifications(app: Flask) -> None:
         send_reminders,
         cron_setting="REMINDERS_CRON",
         help="reviews due in 7 days and reviews overdue",
+    )
+    # Not a notification: the job registry is filled here, above the domains it reaches.
+    jobs.schedule(
+        app,
+        "purge",
+        purge_deleted_files,
+        cron_setting="PURGE_CRON",
+        help="remove the files of evidence deleted longer than the retention period",
     )
     app.context_processor(services.navigation_context)

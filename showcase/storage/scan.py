@@ -8,9 +8,9 @@ otherwise raises: ``MalwareFound`` (422, naming the signature) for a detection, 
 scan error, a stream over its ``StreamMaxLength``. Scanning fails closed: no verdict, no file.
 
 The protocol is spoken by ``clamav-client`` (maintained, used by Archivematica) rather than by
-hand, with one change: see ``_LargeChunks``. Its clamd client keeps the open socket on the
-instance during a call, so a fresh client is made for every scan: the scanner itself holds only
-configuration and is safe across threads.
+hand, with two changes: see ``_LargeChunks`` and ``_ClosesOnFailedConnect``. Its clamd client
+keeps the open socket on the instance during a call, so a fresh client is made for every scan:
+the scanner itself holds only configuration and is safe across threads.
 """
 
 from __future__ import annotations
@@ -92,11 +92,31 @@ class _LargeChunks:
             self._close_socket()  # type: ignore[attr-defined]
 
 
-class _UnixClient(_LargeChunks, ClamdUnixSocket):
+class _ClosesOnFailedConnect(ClamdNetworkSocket):
+    """clamav-client's connect, closing the new socket when connecting fails.
+
+    clamav-client 0.7 (``_init_socket`` of both its clients) opens the socket, connects, and
+    on an error raises without closing it: every scan or ping while clamd is down or still
+    starting leaked a socket (a ResourceWarning, and a file descriptor until collected).
+    """
+
+    def _init_socket(self) -> None:
+        try:
+            super()._init_socket()
+        except BaseException:
+            # Unset only if the socket could not even be created.
+            sock = getattr(self, "clamd_socket", None)
+            if sock is not None:
+                sock.close()
+            raise
+
+
+# The mixin sits before the library's class, so its super() reaches the unix or TCP connect.
+class _UnixClient(_LargeChunks, _ClosesOnFailedConnect, ClamdUnixSocket):
     pass
 
 
-class _NetworkClient(_LargeChunks, ClamdNetworkSocket):
+class _NetworkClient(_LargeChunks, _ClosesOnFailedConnect):
     pass
 
 
@@ -153,7 +173,7 @@ class ClamdScanner:
         """Stream the file to clamd; return if clean, raise MalwareFound or ScannerUnavailable."""
         source = _Source(stream)
         try:
-            result = self._client().instream(source)  # type: ignore[arg-type]
+            result = self._client().instream(source)
         except BufferTooLongError as error:
             raise ScannerUnavailable(
                 "The virus scanner refused a file this large (its StreamMaxLength is below the "

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from flask import Response, redirect, request
 from werkzeug.http import parse_range_header
+from werkzeug.wrappers import Response as BaseResponse
 
 from .base import Storage, content_disposition
 from .sniff import file_type
@@ -38,8 +39,12 @@ PRESIGNED_SECONDS = 300
 CHUNK = 256 * 1024
 
 
-def serve_stored_file(storage: Storage, stored: ServableFile, *, want_inline: bool) -> Response:
-    """Send ``stored`` as a download, or inline when it is safe and asked for."""
+def serve_stored_file(storage: Storage, stored: ServableFile, *, want_inline: bool) -> BaseResponse:
+    """Send ``stored`` as a download, or inline when it is safe and asked for.
+
+    Typed as werkzeug's Response, the type ``redirect`` is declared with; at run time both
+    branches give the app's (Flask's) response class.
+    """
     ftype = file_type(stored.mime_type)
     inline = bool(want_inline and ftype is not None and ftype.inline)
     url = storage.presigned_url(

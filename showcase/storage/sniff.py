@@ -316,7 +316,10 @@ _MAX_CONTENT_TYPES = 1024 * 1024
 
 def _office_family(content_types: bytes, names: set[str]) -> str:
     """Which Office application a (macro-enabled) package belongs to."""
-    families = (("word", b"ms-word", "word/"), ("excel", b"ms-excel", "xl/"))
+    families: tuple[tuple[str, bytes, str], ...] = (
+        ("word", b"ms-word", "word/"),
+        ("excel", b"ms-excel", "xl/"),
+    )
     families += (("powerpoint", b"ms-powerpoint", "ppt/"),)
     for family, marker, _ in families:
         if marker in content_types:
@@ -599,21 +602,59 @@ def _iso_type(brands: list[bytes]) -> FileType:
     return FILE_TYPES["video/mp4"]
 
 
-def _check_iso_media(path: Path, size: int) -> FileType:
-    """MP4/MOV/M4A/HEIC: the ftyp brand says which; the box tree must hold together."""
+def _top_level_boxes(
+    handle: BinaryIO, size: int
+) -> tuple[dict[bytes, tuple[int, int]], list[bytes], str]:
+    """The (payload start, end) of the first top-level box of each type, the ftyp brands, and
+    why the box tree is damaged ("" when it holds together)."""
     found: dict[bytes, tuple[int, int]] = {}
     brands: list[bytes] = []
-    damaged = ""
+    try:
+        for kind, start, end in _boxes(handle, 0, size):
+            if kind == b"ftyp" and not brands:
+                data = _read_at(handle, start, min(end - start, 1024))
+                brands = [data[:4]] + [data[i : i + 4] for i in range(8, len(data) - 3, 4)]
+            found.setdefault(kind, (start, end))
+    except ValueError as exc:
+        # A box that runs past the end of the file: the upload is truncated.
+        return found, brands, str(exc)
+    return found, brands, ""
+
+
+def _check_heic(path: Path, ftype: FileType, found: dict[bytes, tuple[int, int]]) -> FileType:
+    """HEIC: the image metadata must be there; decoded if pillow-heif is installed, else scanned."""
+    if b"meta" not in found:
+        raise _damaged(ftype, "no image metadata")
+    if HAVE_PILLOW_HEIF:  # pragma: no cover - depends on the environment
+        return _check_image(path, "image/heic")
+    if _scan(path, _MARKUP):
+        raise _refuse_polyglot(ftype, "web page or script code")
+    return ftype
+
+
+def _movie_type(handle: BinaryIO, ftype: FileType, found: dict[bytes, tuple[int, int]]) -> FileType:
+    """MP4/MOV/M4A: the movie header must be there; a generic-brand MP4 without a video track
+    is audio (audio/mp4)."""
+    moov = found.get(b"moov")
+    if moov is None:
+        raise _damaged(ftype, "no movie header")
+    if ftype.mime != "video/mp4":
+        return ftype
+    try:
+        kinds = _track_kinds(handle, *moov)
+    except ValueError as exc:
+        raise _damaged(ftype, str(exc)) from exc
+    if b"vide" in kinds:
+        return ftype
+    if b"soun" not in kinds:
+        raise _damaged(ftype, "no audio or video track")
+    return FILE_TYPES["audio/mp4"]
+
+
+def _check_iso_media(path: Path, size: int) -> FileType:
+    """MP4/MOV/M4A/HEIC: the ftyp brand says which; the box tree must hold together."""
     with path.open("rb") as handle:
-        try:
-            for kind, start, end in _boxes(handle, 0, size):
-                if kind == b"ftyp" and not brands:
-                    data = _read_at(handle, start, min(end - start, 1024))
-                    brands = [data[:4]] + [data[i : i + 4] for i in range(8, len(data) - 3, 4)]
-                found.setdefault(kind, (start, end))
-        except ValueError as exc:
-            # A box that runs past the end of the file: the upload is truncated.
-            damaged = str(exc)
+        found, brands, damaged = _top_level_boxes(handle, size)
         if not brands:
             raise refuse(f"This media file's type can't be recognised. {ACCEPTED}")
         ftype = _iso_type(brands)
@@ -622,25 +663,8 @@ def _check_iso_media(path: Path, size: int) -> FileType:
         if damaged:
             raise _damaged(ftype, damaged)
         if ftype.mime == "image/heic":
-            if b"meta" not in found:
-                raise _damaged(ftype, "no image metadata")
-            if HAVE_PILLOW_HEIF:  # pragma: no cover - depends on the environment
-                return _check_image(path, "image/heic")
-            if _scan(path, _MARKUP):
-                raise _refuse_polyglot(ftype, "web page or script code")
-            return ftype
-        moov = found.get(b"moov")
-        if moov is None:
-            raise _damaged(ftype, "no movie header")
-        if ftype.mime == "video/mp4":
-            try:
-                kinds = _track_kinds(handle, *moov)
-            except ValueError as exc:
-                raise _damaged(ftype, str(exc)) from exc
-            if b"vide" not in kinds:
-                if b"soun" not in kinds:
-                    raise _damaged(ftype, "no audio or video track")
-                ftype = FILE_TYPES["audio/mp4"]
+            return _check_heic(path, ftype, found)
+        ftype = _movie_type(handle, ftype, found)
     _check_no_zip(path, ftype)
     _check_ends_for_markup(path, size, ftype)
     return ftype
@@ -790,6 +814,43 @@ def _check_mp3(path: Path, head: bytes, size: int) -> FileType:
 # -- the entry point -------------------------------------------------------------------------
 
 
+def _check_document_or_image(
+    path: Path, head: bytes, size: int, libmagic_mime: str
+) -> FileType | None:
+    """Check a document or an image by the signature it starts with; None for any other file."""
+    if head.startswith(b"%PDF-"):
+        return _check_pdf(path, size)
+    if head.startswith(b"PK\x03\x04"):
+        return _check_zip_package(path, libmagic_mime)
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return _check_ole(path, libmagic_mime)
+    if head.startswith(b"\xff\xd8\xff"):
+        return _check_image(path, "image/jpeg")
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return _check_image(path, "image/png")
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return _check_image(path, "image/webp")
+    return None
+
+
+def _check_audio_or_video(
+    path: Path, head: bytes, size: int, libmagic_mime: str
+) -> FileType | None:
+    """Check a recording (or a HEIC image, an ISO media file too) by its signature; None for
+    any other file."""
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return _check_wav(path, head, size)
+    if head[4:8] == b"ftyp":
+        return _check_iso_media(path, size)
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return _check_webm(path, head, size)
+    if head.startswith(b"OggS"):
+        return _check_ogg(path, head, size)
+    if _looks_like_mp3(head) and (head.startswith(b"ID3") or libmagic_mime == "audio/mpeg"):
+        return _check_mp3(path, head, size)
+    return None
+
+
 def sniff(path: Path) -> FileType:
     """Identify a finished upload from its content, or raise UnsupportedFileType."""
     size = path.stat().st_size
@@ -803,28 +864,11 @@ def sniff(path: Path) -> FileType:
         libmagic_mime = magic.from_file(str(path), mime=True)
 
     # Dispatch on signatures we check ourselves; libmagic decides the rest and names refusals.
-    if head.startswith(b"%PDF-"):
-        return _check_pdf(path, size)
-    if head.startswith(b"PK\x03\x04"):
-        return _check_zip_package(path, libmagic_mime)
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return _check_ole(path, libmagic_mime)
-    if head.startswith(b"\xff\xd8\xff"):
-        return _check_image(path, "image/jpeg")
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return _check_image(path, "image/png")
-    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return _check_image(path, "image/webp")
-    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
-        return _check_wav(path, head, size)
-    if head[4:8] == b"ftyp":
-        return _check_iso_media(path, size)
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return _check_webm(path, head, size)
-    if head.startswith(b"OggS"):
-        return _check_ogg(path, head, size)
-    if _looks_like_mp3(head) and (head.startswith(b"ID3") or libmagic_mime == "audio/mpeg"):
-        return _check_mp3(path, head, size)
+    checked = _check_document_or_image(path, head, size, libmagic_mime)
+    if checked is None:
+        checked = _check_audio_or_video(path, head, size, libmagic_mime)
+    if checked is not None:
+        return checked
     if libmagic_mime.startswith("text/") or libmagic_mime == "image/svg+xml":
         return _check_text(path, libmagic_mime)
     raise _refuse_as(describe_refused(libmagic_mime), libmagic_mime)
