@@ -91,3 +91,9 @@ def _navigation() -> dict[str, Callable[..., Any]]:
         return standing_of(apprenticeship_id)
 
     return {"todo_count": _todo_count, "standing_of_apprenticeship": standing_of_apprenticeship}
+
+
+@bp.get("/accessibility")
+def accessibility() -> str:
+    """The accessibility statement: public, at a stable address, linked from every footer."""
+    return render_template("accessibility.html")

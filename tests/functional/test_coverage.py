@@ -149,7 +149,7 @@ def test_coverage_pages_render_for_each_party(login, portfolio) -> None:
         assert "3-month review" in page
         matrix = client.get(f"/apprenticeships/{portfolio.id}/coverage/matrix")
         assert matrix.status_code == 200 and "Till audit" in matrix.get_data(as_text=True)
-        assert 'class="tag-accepted"><span aria-hidden="true">✓</span> Accepted' in matrix.text
+        assert 'class="tag-accepted"><svg class="icon icon-check" aria-hidden="true"' in matrix.text
         chart = client.get(f"/apprenticeships/{portfolio.id}/coverage/history")
         body = chart.get_data(as_text=True)
         assert chart.status_code == 200 and "<svg" in body and "<title" in body

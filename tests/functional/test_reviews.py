@@ -190,7 +190,7 @@ def test_the_next_review_follows_up_the_last_ones_actions(login, client, portfol
     fields = {f"followup-{action_id}-outcome": "done", f"followup-{action_id}-note": "Both in."}
     assert client.post(f"{base}/followups/{action_id}", data=fields).status_code == 302
     page = client.get(base).get_data(as_text=True)
-    assert "✓ Done" in page and "Both in." in page and "Not followed up yet" not in page
+    assert "</svg> Done</span>" in page and "Both in." in page and "Not followed up yet" not in page
 
     review = services.find_review(portfolio, 6)
     services.sign_review(portfolio.tutor, review)
