@@ -18,6 +18,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from limits.errors import StorageError
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect as sa_inspect
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from showcase import db
@@ -85,7 +86,12 @@ def _settle_page_user(database_down: bool) -> None:
         try:
             user = current_user._get_current_object()
             if user.is_authenticated:
-                _ = (user.name, user.role)  # what base.html shows
+                if sa_inspect(user).detached:
+                    # Loaded by a session that has since closed: the header's lazy reads
+                    # (the organisation, for the admin links) need it in this one.
+                    user = db.session.merge(user)
+                    g._login_user = user
+                _ = (user.name, user.role, user.organisation)  # what base.html shows
             return
         except sa_exc.SQLAlchemyError:
             _rollback()

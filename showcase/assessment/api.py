@@ -14,8 +14,9 @@ from showcase.api import Count, Id, Text, bp, responses, spec, text, validated_b
 from showcase.assessment import services
 from showcase.assessment.loaders import get_assessment_or_404
 from showcase.assessment.models import Assessment
+from showcase.assessment.permissions import can_see_result
 from showcase.assessment.views import refusals_audited
-from showcase.errors import ValidationFailed
+from showcase.errors import NotFound, ValidationFailed
 from showcase.standards.grading import grade_words
 from showcase.standards.models import StandardReference
 from showcase.submissions.loaders import get_submission_or_404
@@ -33,6 +34,37 @@ class AssessmentOut(BaseModel):
     #: The engine's result now: overall, distinction, grade, headline, explanation, methods…
     computed: dict[str, Any]
     judgements: dict[str, bool]
+
+
+class MethodResultOut(BaseModel):
+    title: str
+    #: The method's result in words ("Pass", "Distinction"…).
+    result: str
+
+
+class FeedbackOut(BaseModel):
+    ref: str
+    met: bool
+    comment: str
+
+
+class ResultOut(BaseModel):
+    """A showcase version's grade as the apprentice, line manager and tutor see it: every
+    field but ``released`` is null until quality assurance agrees (or the decision was not in
+    the sample)."""
+
+    submission_id: int
+    released: bool
+    released_at: dt.datetime | None = None
+    #: The recorded grade: fail, pass, distinction, pass_distinction_undetermined…
+    grade: str | None = None
+    grade_words: str | None = None
+    methods: list[MethodResultOut] = []
+    explanation: list[str] = []
+    #: The assessor's comments on criteria.
+    feedback: list[FeedbackOut] = []
+    #: A fail (not yet competent) may be taken again with a new showcase version.
+    resubmission_possible: bool = False
 
 
 class AssignIn(BaseModel):
@@ -146,3 +178,28 @@ def qa(assessment_id: int) -> AssessmentOut:
     body: QAIn = validated_body()
     services.decide_qa(current_user, assessment, agrees=body.agrees, reasons=body.reasons)
     return serialise(assessment)
+
+
+@bp.get("/submissions/<int:submission_id>/result")
+@spec.validate(resp=responses(HTTP_200=ResultOut), tags=["assessment"])
+def get_result(submission_id: int) -> ResultOut:
+    """The released grade, each method's result, the assessor's feedback and the date (the
+    apprentice, line manager and tutor; ``released`` is false until then)."""
+    submission = get_submission_or_404(current_user, submission_id)
+    if not can_see_result(current_user, submission):
+        raise NotFound("No such result: grades are released to the apprentice's side.")
+    assessment = services.assessment_of(submission)
+    result = None if assessment is None else services.released_result(assessment)
+    if result is None:
+        return ResultOut(submission_id=submission.id, released=False)
+    return ResultOut(
+        submission_id=submission.id,
+        released=True,
+        released_at=result.released_at,
+        grade=result.grade,
+        grade_words=result.grade_words,
+        methods=[MethodResultOut(title=m.title, result=m.result) for m in result.methods],
+        explanation=result.explanation,
+        feedback=[FeedbackOut(ref=f.ref, met=f.met, comment=f.comment) for f in result.feedback],
+        resubmission_possible=result.resubmission_possible,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from showcase.accounts.models import Role, User
 from showcase.assessment.models import Assessment, AssessmentStatus
 from showcase.assessment.services import qa_problems
+from showcase.submissions.models import Submission
 
 
 def can_view_assessment(user: User, assessment: Assessment) -> bool:
@@ -27,3 +28,14 @@ def can_view_assessment(user: User, assessment: Assessment) -> bool:
     if user.role is not Role.QUALITY_ASSURER or assessment.status is AssessmentStatus.ASSIGNED:
         return False
     return not qa_problems(user, assessment)
+
+
+def can_see_result(user: User, submission: Submission) -> bool:
+    """The apprentice, their line manager and their tutor see a released grade of their
+    showcase (whether it is released is ``services.released_result``'s to say)."""
+    apprenticeship = submission.apprenticeship
+    return user.id in (
+        apprenticeship.apprentice_id,
+        apprenticeship.line_manager_id,
+        apprenticeship.tutor_id,
+    )

@@ -4,11 +4,13 @@ and internal quality assurance. Independence comes from the plan's rules in the 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 
-from sqlalchemy import or_, select
+from flask import current_app
+from sqlalchemy import ColumnElement, case, func, or_, select
 
 from showcase import db
 from showcase.accounts.memberships import memberships_during
@@ -20,17 +22,23 @@ from showcase.assessment.models import (
     MethodRecord,
     QADecision,
 )
+from showcase.audit.models import AuditEntry
 from showcase.audit.services import record
 from showcase.errors import Conflict, Forbidden, ValidationFailed
 from showcase.portfolios.models import Apprenticeship, ApprenticeshipParty, start_of
 from showcase.portfolios.services import party_history
-from showcase.standards.grading import AssessmentResult, grade
+from showcase.standards.grading import AssessmentResult, grade, grade_words
 from showcase.standards.models import ReferenceKind, StandardReference
 from showcase.standards.schema import StandardDoc
 from showcase.standards.services import doc_for
 from showcase.submissions.models import Submission
 
 JUDGING = (AssessmentStatus.ASSIGNED, AssessmentStatus.SECOND_REVIEW)
+
+#: Grades that count as a fail: every fail is sampled, and a fail can be resubmitted.
+FAIL_GRADES = frozenset({"fail", "not_yet_competent"})
+#: The audit action that releases a grade to the apprentice, line manager and tutor.
+RELEASED = "assessment.released"
 
 #: The method judged from the locked submission itself; every other method of the plan is a
 #: live event (observation, discussion…) whose record the assessor writes before grading.
@@ -333,8 +341,93 @@ def result_json(result: AssessmentResult) -> dict:
     return clean(asdict(result))
 
 
+def in_sample(assessment_id: int, *, first_of_assessor: bool, failed: bool, share: float) -> bool:
+    """The quality assurer's sampling plan for one decision.
+
+    Every first decision of an assessor and every fail; of the rest, a ``share`` chosen by a hash
+    of the assessment's id, so the choice is the same every time anyone looks (and cannot be
+    steered by re-loading the page).
+    """
+    if first_of_assessor or failed:
+        return True
+    digest = hashlib.sha256(f"showcase-qa-sample:{assessment_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def released_at_column() -> ColumnElement[dt.datetime | None]:
+    """When the grade of each ``Assessment`` row was released (NULL while it is not): the one
+    release rule, as a correlated SQL expression so lists read it in the same query.
+
+    A grade is released by the ``assessment.released`` audit entry (a quality assurer agreed,
+    or the sampling plan left the decision out of the sample when the assessor confirmed it);
+    an assured assessment is released whatever its history (from the agreeing decision, or
+    the confirmation, when it has no such entry).
+    A second review (or a fresh assignment) takes the grade back out of view.
+    """
+    entry = (
+        select(func.min(AuditEntry.at))
+        .where(
+            AuditEntry.action == RELEASED,
+            AuditEntry.object_type == Assessment.__name__,
+            AuditEntry.object_id == Assessment.id,
+        )
+        .correlate(Assessment)
+        .scalar_subquery()
+    )
+    agreed = (
+        select(func.max(QADecision.at))
+        .where(QADecision.assessment_id == Assessment.id, QADecision.agrees.is_(True))
+        .correlate(Assessment)
+        .scalar_subquery()
+    )
+    return case(
+        (
+            Assessment.status == AssessmentStatus.ASSURED,
+            func.coalesce(entry, agreed, Assessment.graded_at, Assessment.assigned_at),
+        ),
+        (Assessment.status == AssessmentStatus.GRADED, entry),
+        else_=None,
+    )
+
+
+def released_at(assessment: Assessment) -> dt.datetime | None:
+    """When ``assessment``'s grade was released to the apprentice's side; None while it is not."""
+    db.session.flush()
+    return db.session.scalar(select(released_at_column()).where(Assessment.id == assessment.id))
+
+
+def is_released(assessment: Assessment) -> bool:
+    """Whether the apprentice, line manager and tutor may see the grade."""
+    return released_at(assessment) is not None
+
+
+def _sampled(assessment: Assessment) -> bool:
+    """Whether quality assurance must sample this decision before its release (decided once,
+    when the assessor confirms): the sampling plan, and always after a second review."""
+    if assessment.qa_decisions:
+        return True
+    earlier = db.session.scalar(
+        select(func.count(Assessment.id))
+        .join(Submission, Assessment.submission_id == Submission.id)
+        .where(
+            Assessment.assessor_id == assessment.assessor_id,
+            Assessment.id != assessment.id,
+            Assessment.graded_at.is_not(None),
+            Submission.assessment_organisation_id
+            == assessment.submission.assessment_organisation_id,
+        )
+    )
+    return in_sample(
+        assessment.id,
+        first_of_assessor=not earlier,
+        failed=(assessment.final_grade or "") in FAIL_GRADES,
+        share=float(current_app.config.get("QA_SAMPLE_SHARE", 0.25)),
+    )
+
+
 def confirm_grade(actor: User, assessment: Assessment) -> Assessment:
-    """The assessor confirms the computed grade; the assessment is then closed to changes."""
+    """The assessor confirms the computed grade; the assessment is then closed to changes.
+    A decision the sampling plan leaves out of quality assurance is released at once."""
     _ensure_assessor(actor, assessment)
     doc = doc_for(assessment.submission.apprenticeship.standard)
     recorded = {r.method_key for r in assessment.records}
@@ -358,6 +451,15 @@ def confirm_grade(actor: User, assessment: Assessment) -> Assessment:
         apprenticeship_id=assessment.submission.apprenticeship_id,
         grade=result.grade,
     )
+    if not _sampled(assessment):
+        record(
+            actor,
+            RELEASED,
+            assessment,
+            apprenticeship_id=assessment.submission.apprenticeship_id,
+            grade=result.grade,
+            sampled=False,
+        )
     return assessment
 
 
@@ -381,6 +483,10 @@ def decide_qa(actor: User, assessment: Assessment, *, agrees: bool, reasons: str
         raise Forbidden("You cannot quality-assure this assessment: " + "; ".join(problems) + ".")
     if assessment.status is not AssessmentStatus.GRADED:
         raise Conflict("Only a graded assessment awaiting quality assurance can be sampled.")
+    if is_released(assessment):
+        raise Conflict(
+            "This grade was not in the quality assurance sample and is already released."
+        )
     reasons = (reasons or "").strip()
     if len(reasons) < 10:
         raise ValidationFailed("Give your reasons.", field="reasons")
@@ -401,4 +507,80 @@ def decide_qa(actor: User, assessment: Assessment, *, agrees: bool, reasons: str
         apprenticeship_id=assessment.submission.apprenticeship_id,
         agrees=agrees,
     )
+    if agrees:
+        record(
+            actor,
+            RELEASED,
+            assessment,
+            apprenticeship_id=assessment.submission.apprenticeship_id,
+            grade=assessment.final_grade,
+            sampled=True,
+        )
     return decision
+
+
+@dataclass(frozen=True)
+class MethodOutcome:
+    """One assessment method's result as the apprentice's side reads it."""
+
+    title: str
+    #: The method's grade in words ("Pass", "Distinction", "Not yet assessed"…).
+    result: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The assessor's comment on one criterion."""
+
+    ref: str
+    met: bool
+    comment: str
+
+
+@dataclass(frozen=True)
+class ReleasedResult:
+    """A released grade: what the apprentice, line manager and tutor are shown."""
+
+    assessment_id: int
+    grade: str
+    grade_words: str
+    released_at: dt.datetime
+    methods: list[MethodOutcome]
+    explanation: list[str]
+    feedback: list[Feedback]
+
+    @property
+    def resubmission_possible(self) -> bool:
+        """A fail (or not yet competent) may be taken again with a new showcase version."""
+        return self.grade in FAIL_GRADES
+
+
+def assessment_of(submission: Submission) -> Assessment | None:
+    """The assessment of one showcase version, if it has been assigned."""
+    return db.session.scalar(select(Assessment).where(Assessment.submission_id == submission.id))
+
+
+def released_result(assessment: Assessment) -> ReleasedResult | None:
+    """The grade, each method's result and the assessor's feedback, once released (else None)."""
+    when = released_at(assessment)
+    if when is None or not assessment.final_grade:
+        return None
+    stored = assessment.result or {}
+    feedback = db.session.execute(
+        select(StandardReference.ref, Judgement.met, Judgement.comment)
+        .join(Judgement, Judgement.reference_id == StandardReference.id)
+        .where(Judgement.assessment_id == assessment.id, Judgement.comment != "")
+        .order_by(StandardReference.id)
+    ).all()
+    return ReleasedResult(
+        assessment_id=assessment.id,
+        grade=assessment.final_grade,
+        grade_words=grade_words(assessment.final_grade, stored),
+        released_at=when,
+        methods=[
+            MethodOutcome(title=str(m.get("title", "")), result=grade_words(str(m.get("status"))))
+            for m in stored.get("methods", [])
+        ],
+        explanation=[str(line) for line in stored.get("explanation", [])],
+        feedback=[Feedback(ref=r, met=met, comment=c) for r, met, c in feedback],
+    )

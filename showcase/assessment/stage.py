@@ -18,12 +18,10 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 
 from showcase import db
 from showcase.assessment.models import Assessment, AssessmentStatus
+from showcase.assessment.services import released_at_column
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.grading import grade_words
 from showcase.submissions.models import Submission, SubmissionStatus
-
-#: Grades that count as a fail, for the quality assurer's sample (every fail is sampled).
-FAIL_GRADES = frozenset({"fail", "not_yet_competent"})
 
 
 class Stage(enum.StrEnum):
@@ -57,6 +55,7 @@ class Standing:
     assessment_id: int | None = None
     assessment_status: AssessmentStatus | None = None
     grade: str | None = None
+    #: When the grade was released to the apprentice's side (the graded stage's date).
     graded_at: dt.datetime | None = None
 
     @property
@@ -74,20 +73,19 @@ class Standing:
 ON_PROGRAMME = Standing(Stage.ON_PROGRAMME)
 
 
-def stage_from(
-    submission_status: SubmissionStatus | None, assessment_status: AssessmentStatus | None
-) -> Stage:
-    """The stage from the latest showcase version's state and its assessment's (pure).
+def stage_from(submission_status: SubmissionStatus | None, released: bool) -> Stage:
+    """The stage from the latest showcase version's state and its grade's release (pure).
 
     No showcase started: on programme. A draft: at the gateway. Locked: with the assessor (also
-    while the assessment organisation has still to assign one, and during a second review a
-    quality assurer asked for). A confirmed grade, agreed or not yet sampled: graded.
+    while the assessment organisation has still to assign one, while quality assurance samples
+    a confirmed grade, and during a second review a quality assurer asked for). A released
+    grade (``services.released_at_column``): graded.
     """
     if submission_status is None:
         return Stage.ON_PROGRAMME
     if submission_status is SubmissionStatus.DRAFT:
         return Stage.GATEWAY
-    if assessment_status in (AssessmentStatus.GRADED, AssessmentStatus.ASSURED):
+    if released:
         return Stage.GRADED
     return Stage.WITH_ASSESSOR
 
@@ -109,7 +107,7 @@ STANDING_COLUMNS = (
     Assessment.id,
     Assessment.status,
     Assessment.final_grade,
-    Assessment.graded_at,
+    released_at_column(),
 )
 
 
@@ -132,12 +130,12 @@ def join_standing(stmt: Select) -> Select:
 
 def standing_from_row(values: Sequence[Any]) -> Standing:
     """The standing from the last ``len(STANDING_COLUMNS)`` values of a ``join_standing`` row."""
-    sub_id, sub_status, locked_at, a_id, a_status, grade, graded_at = values[
+    sub_id, sub_status, locked_at, a_id, a_status, grade, released_at = values[
         -len(STANDING_COLUMNS) :
     ]
     if sub_id is None:
         return ON_PROGRAMME
-    stage = stage_from(sub_status, a_status)
+    stage = stage_from(sub_status, released_at is not None)
     return Standing(
         stage=stage,
         submission_id=sub_id,
@@ -145,7 +143,7 @@ def standing_from_row(values: Sequence[Any]) -> Standing:
         assessment_id=a_id,
         assessment_status=a_status,
         grade=grade if stage is Stage.GRADED else None,
-        graded_at=graded_at if stage is Stage.GRADED else None,
+        graded_at=released_at if stage is Stage.GRADED else None,
     )
 
 

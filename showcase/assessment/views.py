@@ -19,6 +19,7 @@ from showcase.accounts.models import Role, User
 from showcase.assessment import services
 from showcase.assessment.loaders import get_assessment_or_404, get_queued_submission_or_404
 from showcase.assessment.models import Assessment, AssessmentStatus
+from showcase.assessment.permissions import can_see_result
 from showcase.audit.services import record
 from showcase.errors import NotFound, ShowcaseError
 from showcase.standards.grading import grade_words
@@ -31,6 +32,30 @@ from showcase.submissions.services import verify as verify_submission
 from showcase.web import form_post
 
 bp = Blueprint("assessment", __name__)
+
+
+@bp.app_template_global()
+def released_result_for(submission: Submission) -> services.ReleasedResult | None:
+    """The showcase page's "Your result": the released grade, for the apprentice, line manager
+    and tutor only (the submissions package sits below assessment, so it asks through here)."""
+    if not current_user.is_authenticated or not can_see_result(current_user, submission):
+        return None
+    assessment = services.assessment_of(submission)
+    return None if assessment is None else services.released_result(assessment)
+
+
+@bp.app_template_global()
+def resubmission_possible(submission: Submission) -> bool:
+    """Whether a new version may follow ``submission``: a draft, a locked showcase nobody is
+    assessing yet, or a released fail (not yet competent). A grade still with the assessor or
+    quality assurance, or a released pass, leaves nothing to resubmit."""
+    if not submission.is_locked:
+        return True
+    assessment = services.assessment_of(submission)
+    if assessment is None:
+        return True
+    result = services.released_result(assessment)
+    return result is not None and result.resubmission_possible
 
 
 @bp.get("/admin/assessments")

@@ -46,7 +46,8 @@ from showcase.accounts.models import (
     OrganisationMembership,
     User,
 )
-from showcase.assessment.models import Assessment, AssessmentStatus
+from showcase.assessment.models import Assessment
+from showcase.assessment.services import is_released, released_at
 from showcase.audit.models import AuditEntry
 from showcase.audit.services import record
 from showcase.coverage.services import report_at
@@ -240,9 +241,8 @@ def export_submission(actor: User, submission: Submission, storage: Storage) -> 
         units=rules.by_ref,
         coverage=report_at(apprenticeship, locked_on),
         reviews=[r for r in list_reviews(apprenticeship) if r.held_on <= locked_on],
-        assured=assessment
-        if assessment is not None and assessment.status is AssessmentStatus.ASSURED
-        else None,
+        # The grade and feedback once released to the apprentice's side (the app's one rule).
+        assured=assessment if assessment is not None and is_released(assessment) else None,
         fingerprint=export.fingerprint,
         generated_at=db.utcnow(),
     ).encode()
@@ -473,7 +473,7 @@ def _submissions(apprenticeship: Apprenticeship) -> list[dict[str, Any]]:
     out = []
     for s in reversed(versions(apprenticeship)):
         assessment = db.session.scalar(select(Assessment).where(Assessment.submission_id == s.id))
-        assured = assessment is not None and assessment.status is AssessmentStatus.ASSURED
+        released = None if assessment is None else released_at(assessment)
         out.append(
             {
                 "version": s.version,
@@ -495,9 +495,11 @@ def _submissions(apprenticeship: Apprenticeship) -> list[dict[str, Any]]:
                 else {
                     "status": assessment.status.value,
                     "assigned_at": _when(assessment.assigned_at),
-                    # As in the app: the grade is released once quality assurance agrees.
-                    "grade": assessment.final_grade if assured else None,
-                    "graded_at": _when(assessment.graded_at) if assured else None,
+                    # As in the app: the grade once released (quality assurance agreed, or the
+                    # decision was not in its sample).
+                    "grade": assessment.final_grade if released else None,
+                    "graded_at": _when(assessment.graded_at) if released else None,
+                    "released_at": _when(released) if released else None,
                 },
             }
         )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -27,9 +26,8 @@ from werkzeug.routing import BuildError
 from showcase import db
 from showcase.accounts.models import Invitation, InvitationPurpose, Role, User
 from showcase.assessment.models import Assessment, AssessmentStatus
-from showcase.assessment.services import qa_problems
+from showcase.assessment.services import FAIL_GRADES, qa_problems, released_at_column
 from showcase.assessment.stage import (
-    FAIL_GRADES,
     Stage,
     Standing,
     standing_from_row,
@@ -617,24 +615,10 @@ def _assessor(user: User, today: dt.date) -> list[TodoItem]:
     return items
 
 
-def in_sample(assessment_id: int, *, first_of_assessor: bool, failed: bool, share: float) -> bool:
-    """The quality assurer's sampling plan for one decision.
-
-    Every first decision of an assessor and every fail; of the rest, a ``share`` chosen by a hash
-    of the assessment's id, so the choice is the same every time anyone looks (and cannot be
-    steered by re-loading the page).
-    """
-    if first_of_assessor or failed:
-        return True
-    digest = hashlib.sha256(f"showcase-qa-sample:{assessment_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < share
-
-
 def _quality_assurer(user: User, today: dt.date) -> list[TodoItem]:
     """Graded decisions of the organisation chosen by the sampling plan and not yet sampled."""
     if user.organisation_id is None:
         return []
-    share = float(current_app.config.get("QA_SAMPLE_SHARE", 0.25))
     apprentice, assessor = aliased(User), aliased(User)
     rows = db.session.execute(
         select(
@@ -646,6 +630,7 @@ def _quality_assurer(user: User, today: dt.date) -> list[TodoItem]:
             apprentice.name,
             assessor.name,
             Apprenticeship.id,
+            released_at_column(),
         )
         .join(Submission, Assessment.submission_id == Submission.id)
         .join(Apprenticeship, Submission.apprenticeship_id == Apprenticeship.id)
@@ -659,13 +644,15 @@ def _quality_assurer(user: User, today: dt.date) -> list[TodoItem]:
     ).all()
     seen_assessors: set[int] = set()
     waiting = []
-    for a_id, assessor_id, status, grade, graded_at, name, by, appr_id in rows:
+    for a_id, assessor_id, status, grade, graded_at, name, by, appr_id, released in rows:
         first = assessor_id not in seen_assessors
         seen_assessors.add(assessor_id)
         failed = (grade or "") in FAIL_GRADES
         if status is not AssessmentStatus.GRADED or assessor_id == user.id:
             continue
-        if not in_sample(a_id, first_of_assessor=first, failed=failed, share=share):
+        # Whether a decision is sampled was settled when it was confirmed (the sampling plan,
+        # ``services.in_sample``): one left out was released then; one still unreleased waits.
+        if released is not None:
             continue
         why = "first decision of this assessor" if first else "a fail" if failed else "sampled"
         waiting.append(

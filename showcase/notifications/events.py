@@ -186,7 +186,8 @@ def assessor_assigned(entry: AuditEntry) -> None:
 
 
 def grade_released(entry: AuditEntry) -> None:
-    """The assessor's confirmed grade → the three parties (the grade itself is on the page)."""
+    """The grade released (quality assurance agreed, or the decision was not in the sample) →
+    the three parties (the grade, each method's result and the feedback are on the page)."""
     apprenticeship = _apprenticeship(entry)
     if apprenticeship is None:
         return
@@ -207,5 +208,5 @@ BUILDERS: dict[str, Callable[[AuditEntry], None]] = {
     "gateway.signed_off": gateway_signed_off,
     "submission.locked": showcase_locked,
     "assessment.assigned": assessor_assigned,
-    "assessment.graded": grade_released,
+    "assessment.released": grade_released,
 }

@@ -148,8 +148,7 @@ def lock(submission_id: int) -> Response:
         db.session.commit()  # inside the blob guard: a failed commit removes the frozen copies
     if submission.is_locked:
         flash(
-            f"Submitted. Version {submission.version} is locked; its fingerprint is "
-            f"{submission.manifest_sha256[:16]}….",
+            f"Submitted. Version {submission.version} is locked: it cannot change from now on.",
             "success",
         )
     return _back(submission)

@@ -121,6 +121,9 @@ def test_lock_assignment_and_grade_tell_the_right_people(make) -> None:
     db.session.flush()
     record(people["ao_admin"], "assessment.assigned", assessment, apprenticeship_id=item.id)
     record(people["assessor"], "assessment.graded", assessment, apprenticeship_id=item.id)
+    # Confirmed is not released: quality assurance may still sample it.
+    assert not told(people["apprentice"], Kind.GRADE_RELEASED)
+    record(people["qa"], "assessment.released", assessment, apprenticeship_id=item.id)
     assert [n.subject for n in told(people["assessor"])] == [
         "A showcase was assigned to you for assessment"
     ]

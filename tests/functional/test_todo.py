@@ -9,9 +9,11 @@ import pytest
 from showcase import db
 from showcase.accounts.models import Role
 from showcase.assessment import services as assessment
+from showcase.assessment.services import in_sample
 from showcase.assessment.stage import Stage, standing_of
+from showcase.audit.services import record
 from showcase.evidence.models import EvidenceKind
-from showcase.home.todo import in_sample, todo_for
+from showcase.home.todo import todo_for
 from showcase.reviews import services as reviews
 from showcase.standards.sufficiency import add_months
 from tests.factories import accept, add_item, api_headers, refs, tag
@@ -80,6 +82,9 @@ def test_graded_learner_has_no_pace_reviews_or_tags_but_a_released_grade(
     graded.final_grade = "pass"
     graded.graded_at = dt.datetime.now(dt.UTC)
     db.session.flush()
+    # Confirmed but not yet released (quality assurance samples it): still with the assessor.
+    assert standing_of(item.id).stage is Stage.WITH_ASSESSOR
+    record(people["qa"], assessment.RELEASED, graded, apprenticeship_id=item.id)
     standing = standing_of(item.id)
     assert standing.stage is Stage.GRADED and standing.text == "Graded: Pass"
     assert kinds(item.apprentice) == ["grade_released"]
@@ -227,4 +232,6 @@ def test_demo_people_have_a_believable_next_step(session, email: str) -> None:
     else:
         assert any(i.kind == "review_overdue" for i in todo)
     amira = db.session.scalar(select(User).where(User.email == "amira@northgate.test"))
-    assert [i.kind for i in todo_for(amira)] == ["grade_released"]
+    # The demo's grade is its assessor's first decision: in the quality assurance sample, so
+    # not released yet (Amira's showcase is still with the assessor).
+    assert [i.kind for i in todo_for(amira)] == ["with_assessor"]
