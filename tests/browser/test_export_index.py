@@ -26,6 +26,8 @@ def test_exported_index_reads_offline_and_is_accessible(live_server, page, tmp_p
     sign_in(page, live_server.url, "amira@northgate.test")
     page.goto(f"{live_server.url}/apprenticeships/{apprenticeship_id}")
     page.get_by_role("link", name="Open the showcase").click()
+    # The fingerprint and the export sit under the collapsed technical details.
+    page.get_by_text("Details for assessors").click()
     fingerprint = page.locator("code.token").first.inner_text().strip()
     with page.expect_download() as download:
         page.get_by_role("link", name="Export this version as a ZIP").click()
