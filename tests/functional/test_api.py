@@ -7,11 +7,7 @@ import datetime as dt
 from showcase import db
 from showcase.accounts import services
 from showcase.accounts.models import ApiToken, Role
-
-
-def bearer(user) -> dict:
-    _token, plain = services.create_api_token(user, name="test")
-    return {"Authorization": f"Bearer {plain}"}
+from tests.factories import api_headers as bearer
 
 
 def test_openapi_document(client) -> None:

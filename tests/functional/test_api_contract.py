@@ -13,7 +13,6 @@ import pytest
 
 from showcase import db
 from showcase.accounts.models import OrganisationKind, Role
-from showcase.accounts.services import create_api_token
 from showcase.assessment import services as assessment
 from showcase.assessment.models import AssessmentStatus
 from showcase.evidence.models import EvidenceKind
@@ -22,12 +21,9 @@ from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
 from tests.factories import add_item, build_journey, prepare
+from tests.factories import api_headers as bearer
 
 TOO_BIG = 2_147_483_648  # one more than PostgreSQL's integer holds
-
-
-def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user, name='contract')[1]}"}
 
 
 def document(client) -> dict:

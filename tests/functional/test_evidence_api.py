@@ -12,21 +12,16 @@ import pytest
 from sqlalchemy import func, select
 
 from showcase import db
-from showcase.accounts import services as accounts
 from showcase.accounts.models import Role
 from showcase.evidence import services
 from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent, TagStatus
 from showcase.storage_ext import get_storage
+from tests.factories import api_headers as bearer
 
 SAMPLES = Path(__file__).parents[1] / "samples"
 UNIT = "ST0072/knowing-your-customers/1.1"
 OTHER_UNIT = "ST0072/knowing-your-customers/1.2"
 JPEG = (SAMPLES / "sample.jpg").read_bytes()
-
-
-def bearer(user) -> dict[str, str]:
-    _token, plain = accounts.create_api_token(user, name="test")
-    return {"Authorization": f"Bearer {plain}"}
 
 
 @pytest.fixture

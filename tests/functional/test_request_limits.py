@@ -16,25 +16,20 @@ import pytest
 from flask import request
 
 from showcase import db
-from showcase.accounts import services as accounts
 from showcase.accounts.models import Role
 from showcase.evidence import services
 from showcase.evidence.models import Evidence
 from showcase.inputs import MAX_ID, UPLOAD_ENDPOINTS
 from showcase.storage_ext import get_storage
+from tests.factories import api_headers as bearer
 
 SAMPLES = Path(__file__).parents[1] / "samples"
 JPEG = (SAMPLES / "sample.jpg").read_bytes()
 UNIT = "ST0072/knowing-your-customers/1.1"
-#: Beyond PostgreSQL's integer; beyond SQLite's (and bigint's) 64 bits; past int()'s digit limit.
 #: The title the fixture's upload gets from its file name.
 TITLE = "till"
+#: Beyond PostgreSQL's integer; beyond SQLite's (and bigint's) 64 bits; past int()'s digit limit.
 HUGE_IDS = ["2147483648", "99999999999", "9223372036854775808", "9" * 5000]
-
-
-def bearer(user) -> dict[str, str]:
-    _token, plain = accounts.create_api_token(user, name="test")
-    return {"Authorization": f"Bearer {plain}"}
 
 
 @pytest.fixture
