@@ -658,7 +658,7 @@ def _quality_assurer(user: User, today: dt.date) -> list[TodoItem]:
         waiting.append(
             TodoItem(
                 kind="qa_sample",
-                text=f"Sample the decision: {(grade or '').replace('_', ' ')} by {by} ({why})",
+                text=f"Sample the decision: {grade_words(grade or '')} by {by} ({why})",
                 whose=name,
                 url=f"/assessments/{a_id}",
                 urgency=Urgency.SOON if first or failed else Urgency.NORMAL,
