@@ -94,10 +94,17 @@ class Evidence(Base):
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Set when a submitted showcase includes this item; from then on it never changes.
     locked_at: Mapped[dt.datetime | None]
+    #: Set when someone other than the apprentice signed the item's content (a witness
+    #: statement): from then on nobody edits or deletes it.
+    sealed_at: Mapped[dt.datetime | None]
+    #: The member of staff (tutor, line manager) who recorded the item on the apprentice's
+    #: behalf; None when the apprentice added it (or a witness signed it).
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     apprenticeship: Mapped[Apprenticeship] = relationship()
     file: Mapped[StoredFile | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     tags: Mapped[list[EvidenceTag]] = relationship(
         back_populates="evidence", order_by="EvidenceTag.id"
     )

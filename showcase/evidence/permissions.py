@@ -13,11 +13,13 @@ def can_add_evidence(user: User, apprenticeship: Apprenticeship) -> bool:
 
 
 def can_edit_evidence(user: User, evidence: Evidence) -> bool:
-    """The apprentice changes their own items, never a deleted or locked one."""
+    """The apprentice changes their own items, never a deleted, locked or sealed one (a
+    statement someone else signed is theirs, not the apprentice's, to change)."""
     return (
         user.id == evidence.apprenticeship.apprentice_id
         and evidence.deleted_at is None
         and not evidence.is_locked
+        and evidence.sealed_at is None
     )
 
 

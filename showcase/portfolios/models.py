@@ -28,6 +28,10 @@ class Apprenticeship(Base):
     provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     #: The current tutor and line manager; ``ApprenticeshipParty`` keeps who held them when.
     tutor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    #: The planned end of the practical period and the planned off-the-job training hours,
+    #: set at enrolment (None for apprenticeships enrolled before they were recorded).
+    planned_end_date: Mapped[dt.date | None]
+    planned_otj_hours: Mapped[int | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     apprentice: Mapped[User] = relationship(foreign_keys=[apprentice_id])

@@ -1,0 +1,1 @@
+"""Suggested units for a piece of evidence: text extraction and ranking, explained."""

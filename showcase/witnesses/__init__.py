@@ -1,0 +1,1 @@
+"""Witness testimony: a named person asked for a signed statement through a one-time link."""
