@@ -12,9 +12,19 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, inspect, select
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    create_engine,
+    event,
+    inspect,
+    make_url,
+    select,
+)
 from sqlalchemy.exc import NoResultFound
-from sqlalchemy.orm import DeclarativeBase, Mapper, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapper, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
@@ -88,7 +98,23 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
         # request until the OS gives up; fail fast and let the error handler answer 503.
         connect_args = kwargs.setdefault("connect_args", {})
         connect_args.setdefault("connect_timeout", 5)
+        url = _prepare_threshold(url, connect_args)
     return create_engine(url, **kwargs)
+
+
+def _prepare_threshold(url: str, connect_args: dict[str, Any]) -> str:
+    """Take psycopg's ``prepare_threshold`` from the URL's query (it is not a libpq setting, so
+    it cannot stay there): ``none`` turns prepared statements off, as a pooler in transaction
+    mode (PgBouncer before 1.21) needs; a number sets how many runs before a query is prepared."""
+    parsed = make_url(url)
+    value = parsed.query.get("prepare_threshold")
+    if value is None:
+        return url
+    text = value if isinstance(value, str) else value[-1]
+    connect_args["prepare_threshold"] = None if text.lower() in ("", "none") else int(text)
+    return parsed.difference_update_query(["prepare_threshold"]).render_as_string(
+        hide_password=False
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -110,12 +136,28 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+#: ``session.info`` key set once a session has sent a change to the database (a flush with
+#: changes, or an INSERT, UPDATE, DELETE or raw SQL statement executed through it).
+WROTE = "showcase.wrote"
+
+
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info[WROTE] = True
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info[WROTE] = True
+
+
 class Database:
     """The engine and session factory of one Flask app."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+        event.listen(self.sessionmaker, "after_flush", _note_flush)
+        event.listen(self.sessionmaker, "do_orm_execute", _note_statement)
 
     def bind_to(self, bind: Any) -> None:
         """Point new sessions at ``bind`` (tests pass a connection inside an outer transaction)."""
@@ -161,8 +203,13 @@ def end_request_transaction(status_code: int) -> None:
         return
     if request.method not in SAFE_METHODS and status_code < 400:
         session.commit()
-    else:
+    elif session.info.get(WROTE) or status_code >= 400:
         session.rollback()
+    else:
+        # A read that wrote nothing ends with COMMIT, which is the same as a rollback for it,
+        # because psycopg forgets every prepared statement of the connection on ROLLBACK
+        # (psycopg/_preparing.py): ending reads that way would plan each query afresh.
+        session.commit()
 
 
 def get_database(app: Flask | None = None) -> Database:

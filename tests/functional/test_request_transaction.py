@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Blueprint, Flask, Response, redirect, request, stream_with_context
-from sqlalchemy import event, exc, select
+from sqlalchemy import event, exc, func, insert, select, table
 from sqlalchemy.orm import Session
 
 from showcase import db
@@ -98,6 +98,25 @@ def streamed_read() -> Response:
     return Response(stream_with_context(body()), mimetype="text/plain")
 
 
+@probe.get("/_probe/raw-insert/<name>")
+def raw_insert(name: str) -> tuple[str, int]:
+    """A GET that writes without the ORM's flush: a Core INSERT through the session."""
+    db.session.execute(insert(Organisation).values(name=name, kind=OrganisationKind.EMPLOYER))
+    return "inserted", 200
+
+
+@probe.get("/_probe/read/<name>")
+def read(name: str) -> str:
+    found = db.session.scalar(select(Organisation.id).where(Organisation.name == name))
+    return str(found)
+
+
+@probe.get("/_probe/prepared")
+def prepared() -> str:
+    """How many statements this connection has prepared on the server."""
+    return str(db.session.scalar(select(func.count()).select_from(table("pg_prepared_statements"))))
+
+
 @pytest.fixture(scope="module")
 def probed_app(database_kind, tmp_path_factory) -> Iterator[Flask]:
     tmp = tmp_path_factory.mktemp("commits")
@@ -176,3 +195,21 @@ def test_a_streamed_get_body_still_reads_after_the_rollback(probed_app):
     response = client.get("/_probe/streamed-read", query_string={"name": [name, "no such"]})
     assert response.status_code == 200
     assert response.get_data(as_text=True) == f"{name}\nNone\n"
+
+
+def test_a_safe_request_that_writes_without_flushing_is_not_committed_either(probed_app):
+    name = fresh()
+    assert probed_app.test_client().get(f"/_probe/raw-insert/{name}").status_code == 200
+    assert not committed(probed_app, name)
+
+
+def test_reads_keep_the_connections_prepared_statements(probed_app, database_kind):
+    """psycopg prepares a statement after its fifth execution on a connection and forgets all of
+    them on ROLLBACK; reads that wrote nothing end with COMMIT, so a page's queries stay
+    prepared from one request to the next (each request here runs the query once)."""
+    if database_kind != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    client = probed_app.test_client()
+    for _ in range(8):
+        assert client.get(f"/_probe/read/{fresh()}").status_code == 200
+    assert int(client.get("/_probe/prepared").get_data(as_text=True)) >= 1

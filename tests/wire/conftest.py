@@ -72,7 +72,8 @@ class Server:
         raise RuntimeError(f"gunicorn stopped answering:\n{self.log.read_text()[-3000:]}")
 
 
-def _environment(app: Flask) -> dict[str, str]:
+def environment(app: Flask) -> dict[str, str]:
+    """The environment a gunicorn needs to serve ``app``'s database and storage."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOWCASE_")}
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         env.pop(name, None)
@@ -95,7 +96,7 @@ def _environment(app: Flask) -> dict[str, str]:
     return env
 
 
-def _sign_in(url: str, email: str) -> str:
+def sign_in(url: str, email: str) -> str:
     """Sign in through the real form; return the session cookie as a Cookie header value."""
     with requests.Session() as browser:
         browser.headers["User-Agent"] = USER_AGENT
@@ -103,10 +104,57 @@ def _sign_in(url: str, email: str) -> str:
             f"{url}/sign-in",
             data={"email": email, "password": PASSWORD},
             allow_redirects=False,
-            timeout=10,
+            timeout=30,
         )
         assert response.status_code == 302, response.text[:500]
         return "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+
+
+@contextlib.contextmanager
+def gunicorn_process(
+    env: dict[str, str], log: Path, workers: int = 1
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """Run ``gunicorn wsgi:app`` with ``env`` on a free loopback port until the block ends;
+    yields the port and the master process once it answers."""
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                str(GUNICORN),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--timeout",
+                "60",
+                "--access-logfile",
+                "-",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while process.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            time.sleep(0.1)
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+        yield port, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @contextlib.contextmanager
@@ -117,49 +165,12 @@ def gunicorn(app: Flask, tmp: Path) -> Iterator[Server]:
         _token, plain = create_api_token(portfolio.apprentice, name="wire")
         email, apprenticeship_id = portfolio.apprentice.email, portfolio.id
         db.session.commit()
-    port = free_port()
     log = tmp / "gunicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(GUNICORN),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--worker-class",
-                "sync",
-                "--timeout",
-                "60",
-                "--access-logfile",
-                "-",
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=_environment(app),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = Server(app, "127.0.0.1", port, process, log, apprenticeship_id, plain, "")
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while process.poll() is None and time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            time.sleep(0.1)
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+    with gunicorn_process(environment(app), log) as (port, process):
+        server = Server(app, "127.0.0.1", port, process, log, apprenticeship_id, plain, "")
         server.wait_for_worker()
-        server.cookie = _sign_in(server.url, email)
+        server.cookie = sign_in(server.url, email)
         yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
