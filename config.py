@@ -38,6 +38,9 @@ class Config:
     RESUMABLE_PART_BYTES = 8 * 1024**2
     #: The upload page sends files larger than this in resumable parts, smaller ones in one go.
     RESUMABLE_THRESHOLD_BYTES = 32 * 1024**2
+    #: With S3 storage, large uploads from the page go straight to S3 (presigned part URLs)
+    #: and are checked by a job before they become evidence; False keeps them passing through.
+    DIRECT_UPLOADS = True
     #: Flask-Limiter store; memory:// is per process, so production uses Redis.
     RATELIMIT_STORAGE_URI = "memory://"
     #: Store errors raise limits' StorageError (answered 503: sign-in fails closed); a store
@@ -52,6 +55,15 @@ class Config:
     MAX_BODY_BYTES = 1024 * 1024
     #: Invitation links expire after this many hours.
     INVITATION_TTL_HOURS = 72
+    #: Links asking a witness for a statement expire after this many days.
+    WITNESS_LINK_DAYS = 14
+    #: Requests to the witness pages (open, sign, decline) per client address.
+    WITNESS_RATE_LIMIT = "30 per minute"
+    #: Time zone progress-review meetings are entered and shown in.
+    REVIEW_TIMEZONE = "Europe/London"
+    #: Optional folder of training providers' review templates (provider-<id>.yaml), looked in
+    #: before the ones beside the default template.
+    REVIEW_SECTIONS_DIR: str | None = None
     #: Virus scanning of every upload before it is stored: "clamd" or "off". The embedded
     #: default runs without it (the upload page then says files are not scanned).
     AV = "off"
@@ -112,6 +124,9 @@ class Config:
     RESEND_CRON = "*/15 * * * *"
     #: When the files of evidence deleted longer than the retention period are purged (daily).
     PURGE_CRON = "30 3 * * *"
+    #: When the gateway forecast's stored day counts get the day just closed (daily, after
+    #: midnight UTC; the dashboard computes from the tags any count not stored yet).
+    COVERAGE_DAYS_CRON = "20 0 * * *"
     #: The quality assurer's sampling plan: this share of each assessment organisation's graded
     #: decisions, chosen by a hash of the assessment's id (the same choice every time), plus
     #: every assessor's first decision and every fail, always.
@@ -119,6 +134,15 @@ class Config:
     #: Days from a showcase's lock within which its assessor is expected to grade it. The
     #: bundled assessment plans state no period, so the assessor's list shows this one.
     EPA_WINDOW_DAYS = 90
+    #: Suggested units (showcase.suggest): "auto" ranks with "combined" when the optional
+    #: semantic extra is installed and "lexical" otherwise; or name one ranker.
+    SUGGEST_RANKER = "auto"
+    #: Limits on reading an evidence file's text: bytes of the file, pages, characters kept,
+    #: seconds (the extraction job records a stop as its status and never fails the upload).
+    SUGGEST_EXTRACT_MAX_BYTES = 20 * 1024 * 1024
+    SUGGEST_EXTRACT_MAX_PAGES = 50
+    SUGGEST_EXTRACT_MAX_CHARS = 100_000
+    SUGGEST_EXTRACT_SECONDS = 20
 
 
 class DevelopmentConfig(Config):
@@ -132,6 +156,8 @@ class TestingConfig(Config):
     DATABASE_URL = "sqlite://"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    #: Lexical only, so pages load no model; the suggestion tests choose their ranker.
+    SUGGEST_RANKER = "lexical"
 
 
 class ProductionConfig(Config):

@@ -1,18 +1,21 @@
-"""Benchmark: one apprentice's coverage page, a cohort dashboard and the tutor's marking queue,
+"""Benchmark: one apprentice's coverage page, the cohort dashboard and the tutor's marking queue,
 beside /healthz.
 
-Builds synthetic data on PostgreSQL in its own database (bulk COPY, then ``coverage rebuild``),
+Builds synthetic data on PostgreSQL in its own database (bulk COPY, then ``coverage rebuild``,
+then the forecast's stored days as the daily ``coverage-days`` job writes them; ``--no-days``
+leaves them out, so every dashboard learner takes the exact path through the tag history),
 serves the app with gunicorn on a free loopback port and prints p50/p95 latencies of
-``/healthz``, ``/apprenticeships/<id>/coverage``, ``/dashboard`` and ``/marking`` (a tutor of
-every apprentice; ``--pending`` tags of all of them wait for a decision), measured in the same
-run, under the same server, and the ratios to /healthz.
+``/healthz``, ``/apprenticeships/<id>/coverage``, ``/dashboard`` (paged: its first page and one
+half-way through, with the gateway forecast and off-the-job hours columns) and ``/marking`` (a
+tutor of every apprentice; ``--pending`` tags of all of them wait for a decision), measured in
+the same run, under the same server, and the ratios to /healthz.
 
     .venv/bin/python bench/coverage.py                      # 1,000 × 300 items × ~3 tags
     .venv/bin/python bench/coverage.py --items 30           # 1,000 × 30 items, 20,000 pending
     .venv/bin/python bench/coverage.py --apprentices 100 --items 50 --requests 50   # quick
 
-Targets: coverage page p50 ≤ 20 ms; cohort dashboard p50 ≤ 200 ms; marking queue (first page)
-p50 ≤ 30 ms.
+Targets: coverage page p50 ≤ 20 ms; cohort dashboard (a page, with hours and forecast) p50 ≤
+100 ms; marking queue (first page) p50 ≤ 30 ms.
 """
 
 from __future__ import annotations
@@ -65,6 +68,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database", default="showcase_bench")
     parser.add_argument("--reuse", action="store_true", help="keep an already built database")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--no-days",
+        action="store_true",
+        help="empty coverage_days: the dashboard's forecast reads the tag history (the old path)",
+    )
     return parser.parse_args()
 
 
@@ -167,6 +175,8 @@ def build(args: argparse.Namespace, url: str) -> None:
                 "line_manager_id",
                 "provider_id",
                 "tutor_id",
+                "planned_end_date",
+                "planned_otj_hours",
                 "created_at",
             ],
             (
@@ -179,6 +189,9 @@ def build(args: argparse.Namespace, url: str) -> None:
                     "2",
                     "2",
                     "1",
+                    # 15 to 21 months after the start: some forecasts beat it, some do not.
+                    (starts[i] + dt.timedelta(days=rng.randint(456, 640))).isoformat(),
+                    "278",
                     ts,
                 )
                 for i in range(n)
@@ -291,6 +304,48 @@ def build(args: argparse.Namespace, url: str) -> None:
     get_database(app).engine.dispose()
 
 
+def fill_days(url: str, keep: bool) -> None:
+    """The forecast's stored days as production keeps them: what the daily ``coverage-days``
+    job (and ``flask coverage rebuild``) writes; or none at all, when not ``keep``. Creates the
+    table in a database built before it existed (``--reuse``)."""
+    from sqlalchemy import delete
+
+    from showcase import create_app, db
+    from showcase.coverage.days import refresh_days
+    from showcase.coverage.models import CoverageDay
+    from showcase.db import get_database
+
+    app = create_app("testing", DATABASE_URL=url)
+    engine = get_database(app).engine
+    CoverageDay.__table__.create(engine, checkfirst=True)
+    started = time.perf_counter()
+    with app.app_context():
+        if keep:
+            rows = refresh_days()
+        else:
+            db.session.execute(delete(CoverageDay))
+            rows = 0
+        db.session.commit()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE coverage_days")
+    print(f"coverage_days: {rows} rows written in {time.perf_counter() - started:.1f} s")
+    engine.dispose()
+
+
+def middle_cursor(url: str) -> str:
+    """The dashboard's ``after`` for the page half-way through the tutor's cohort."""
+    import psycopg
+
+    raw = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(raw) as conn:
+        count = conn.execute("SELECT count(*) FROM apprenticeships").fetchone()[0]
+        start, ident = conn.execute(
+            "SELECT start_date, id FROM apprenticeships ORDER BY start_date, id OFFSET %s LIMIT 1",
+            (max(count // 2 - 1, 0),),
+        ).fetchone()
+    return f"{start.isoformat()}.{ident}"
+
+
 # ----------------------------------------------------------------------------- serving
 
 
@@ -395,6 +450,8 @@ def main() -> None:
     if not args.reuse:
         recreate_database(args.server, args.database)
         build(args, url)
+    fill_days(url, keep=not args.no_days)
+    middle = middle_cursor(url)
     port = free_port()
     server = serve(url, port, args.workers)
     try:
@@ -405,7 +462,8 @@ def main() -> None:
             # The portfolio overview: same sign-in and loader, no coverage; the page floor.
             ("/apprenticeships/1", "apprenticeship overview (reference)"),
             ("/apprenticeships/1/coverage", "coverage page (1 apprentice)"),
-            ("/dashboard", f"cohort dashboard ({args.apprentices} apprentices)"),
+            ("/dashboard", f"dashboard, page 1 ({args.apprentices} apprentices)"),
+            (f"/dashboard?after={middle}", "dashboard, a page half-way"),
             ("/marking", f"marking queue, first page ({args.pending} pending)"),
         ]
         results = {label: timed(client, path, args.requests) for path, label in routes}
@@ -423,11 +481,11 @@ def main() -> None:
         p50, p95 = pct(samples, 0.5), pct(samples, 0.95)
         print(f"{label:<40} {p50:8.1f} {p95:8.1f} {p50 / base:13.1f}×")
     coverage_p50 = pct(results["coverage page (1 apprentice)"], 0.5)
-    dashboard_p50 = pct(results[routes[3][1]], 0.5)
-    marking_p50 = pct(results[routes[4][1]], 0.5)
+    dashboard_p50 = max(pct(results[routes[i][1]], 0.5) for i in (3, 4))
+    marking_p50 = pct(results[routes[5][1]], 0.5)
     print(
         f"targets: coverage p50 ≤ 20 ms: {'met' if coverage_p50 <= 20 else 'MISSED'}; "
-        f"dashboard p50 ≤ 200 ms: {'met' if dashboard_p50 <= 200 else 'MISSED'}; "
+        f"dashboard pages p50 ≤ 100 ms: {'met' if dashboard_p50 <= 100 else 'MISSED'}; "
         f"marking queue p50 ≤ 30 ms: {'met' if marking_p50 <= 30 else 'MISSED'}"
     )
 

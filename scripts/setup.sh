@@ -19,7 +19,9 @@ if [ ! -f "$stamp" ]; then
   echo "==> pip install"
   .venv/bin/pip install -q --upgrade pip
   if [ "${1:-app}" = test ]; then
-    .venv/bin/pip install -q -e ".[test]"
+    # The tests run both rankers of suggested units, so they install the optional sentence
+    # model too (PyTorch's CPU build: on these machines pip takes torch 2.13.0 from local disk).
+    .venv/bin/pip install -q -e ".[test,semantic]"
   else
     .venv/bin/pip install -q -e .
   fi

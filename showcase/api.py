@@ -288,6 +288,9 @@ def init_api(app: Flask) -> None:
     from showcase.reviews import api as _reviews_api  # noqa: F401
     from showcase.standards import api as _standards_api  # noqa: F401
     from showcase.submissions import api as _submissions_api  # noqa: F401
+    from showcase.suggest import api as _suggest_api  # noqa: F401
+    from showcase.training import api as _training_api  # noqa: F401
+    from showcase.witnesses import api as _witnesses_api  # noqa: F401
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

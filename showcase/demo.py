@@ -81,7 +81,22 @@ def load_demo(today: dt.date | None = None) -> list[User]:
 
     add_demo_evidence(today)
     add_demo_reviews(today)
+    from showcase.evidence.demo import add_demo_staff_records
+
+    add_demo_staff_records(today)
+    from showcase.witnesses.demo import add_demo_witnesses
+
+    add_demo_witnesses(today)  # before the lock: Amira's signed statement is in her showcase
     add_demo_showcase(today)
+    from showcase.training.demo import add_demo_training
+
+    add_demo_training(today)
+    from showcase.standards.demo import add_demo_supplement
+
+    add_demo_supplement()  # after Amira's grade: an illustrative example, labelled as one
+    from showcase.assessment.demo import add_demo_assessment_in_progress
+
+    add_demo_assessment_in_progress(today)  # Jordan's showcase, part-judged by the assessor
     return people
 
 

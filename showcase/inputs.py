@@ -37,7 +37,8 @@ from showcase.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from showcase.storage.ingest import RequestBody
+from showcase.storage.ingest import RequestBody, StagedUpload
+from showcase.storage_ext import get_storage
 
 #: The largest id the database holds: every primary key is a 32-bit ``integer`` on PostgreSQL.
 MAX_ID = 2**31 - 1
@@ -52,6 +53,7 @@ UPLOAD_ENDPOINTS = frozenset(
         "evidence.append_upload",  # a resumable upload's part, from the page
         "api.upload_evidence",
         "api.append_upload",
+        "witnesses.sign",  # a witness's statement, with an optional document or recording
     }
 )
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -203,6 +205,31 @@ class ShowcaseRequest(FlaskRequest):
         if self.mimetype == "multipart/form-data":
             return RequestBody(stream, length=self.content_length)
         return stream
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> Any:
+        # On the upload endpoints a file part goes straight into staging, hashed as it arrives,
+        # and is adopted from there: written once, not spooled and then copied again.
+        if self.endpoint not in UPLOAD_ENDPOINTS:
+            return super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
+        staged = StagedUpload(
+            get_storage().staging_dir(), max_bytes=current_app.config["MAX_UPLOAD_BYTES"]
+        )
+        self.__dict__.setdefault("_staged_uploads", []).append(staged)
+        return staged
+
+    def close(self) -> None:
+        # Parts nobody adopted (a refused form, a body cut short mid-part, an error) go now.
+        for staged in self.__dict__.pop("_staged_uploads", []):
+            staged.close()
+        super().close()
 
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         if e is None:

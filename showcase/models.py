@@ -1,16 +1,34 @@
 """Imports every domain's models so Base.metadata is complete (Alembic, tests)."""
 
 from showcase.accounts.models import ApiToken, Invitation, Organisation, User
-from showcase.assessment.models import Assessment, Judgement, MethodRecord, QADecision
+from showcase.assessment.models import (
+    Assessment,
+    Judgement,
+    JudgementCitation,
+    MethodRecord,
+    QADecision,
+)
 from showcase.audit.models import AuditEntry
-from showcase.coverage.models import CoverageRollup
+from showcase.coverage.models import CoverageDay, CoverageRollup
 from showcase.db import Base
-from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent, UploadSession
+from showcase.evidence.models import (
+    Evidence,
+    EvidenceComment,
+    EvidenceTag,
+    StoredFile,
+    TagEvent,
+    UploadSession,
+)
 from showcase.mail.models import EmailDelivery, OutboxMessage
 from showcase.notifications.models import Notification, NotificationPreference
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews.models import ActionFollowUp, ProgressReview, ReviewAction
-from showcase.standards.models import Standard, StandardReference
+from showcase.standards.models import (
+    Standard,
+    StandardReference,
+    StandardSupplement,
+    SupplementCriterion,
+)
 from showcase.submissions.models import (
     AccessGrant,
     GapAcknowledgement,
@@ -18,6 +36,9 @@ from showcase.submissions.models import (
     Submission,
     SubmissionItem,
 )
+from showcase.suggest.models import EvidenceText
+from showcase.training.models import PriorLearning, TrainingEntry, UnderDeliveryStatement
+from showcase.witnesses.models import WitnessRequest, WitnessSignature
 
 __all__ = [
     "AccessGrant",
@@ -27,28 +48,39 @@ __all__ = [
     "Assessment",
     "AuditEntry",
     "Base",
+    "CoverageDay",
     "CoverageRollup",
     "EmailDelivery",
     "Evidence",
+    "EvidenceComment",
     "EvidenceTag",
+    "EvidenceText",
     "GapAcknowledgement",
     "GatewaySignoff",
     "Invitation",
     "Judgement",
+    "JudgementCitation",
     "MethodRecord",
     "Notification",
     "NotificationPreference",
     "Organisation",
     "OutboxMessage",
+    "PriorLearning",
     "ProgressReview",
     "QADecision",
     "ReviewAction",
     "Standard",
     "StandardReference",
+    "StandardSupplement",
     "StoredFile",
     "Submission",
     "SubmissionItem",
+    "SupplementCriterion",
     "TagEvent",
+    "TrainingEntry",
+    "UnderDeliveryStatement",
     "UploadSession",
     "User",
+    "WitnessRequest",
+    "WitnessSignature",
 ]

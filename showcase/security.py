@@ -12,6 +12,12 @@ PAGE_CSP = (
 )
 
 
+def page_csp(*, connect_to: str) -> str:
+    """The page policy, also allowing the page's script to send requests to ``connect_to`` (an
+    origin: the S3 endpoint a direct upload sends its parts to)."""
+    return f"{PAGE_CSP}; connect-src 'self' {connect_to}"
+
+
 def init_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:

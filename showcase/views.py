@@ -34,6 +34,10 @@ def init_views(app: Flask) -> None:
     from showcase.reviews.views import bp as reviews
     from showcase.standards.views import bp as standards
     from showcase.submissions.views import bp as submissions
+    from showcase.suggest.views import bp as suggest
+    from showcase.training.views import bp as training
+    from showcase.witnesses.permissions import add_reader_check
+    from showcase.witnesses.views import bp as witnesses
 
     app.register_blueprint(home)
     app.register_blueprint(accounts)
@@ -51,6 +55,10 @@ def init_views(app: Flask) -> None:
     app.register_blueprint(exports)
     app.register_blueprint(marking)
     app.register_blueprint(eqa)
+    app.register_blueprint(suggest)  # template globals, and the extraction job's trigger
+    app.register_blueprint(witnesses)
+    app.register_blueprint(training)
+    add_reader_check(_reads_through_assessment)
 
     @app.get("/healthz")
     def healthz() -> dict:
@@ -70,6 +78,28 @@ def init_views(app: Flask) -> None:
         response.status_code = 200 if ready else 503
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _reads_through_assessment(user: Any, apprenticeship: Any) -> bool:
+    """The assessor of one of the apprenticeship's locked showcases, or a quality assurer who
+    may sample its decision, reads its witness register (wiring: showcase.witnesses sits below
+    showcase.assessment, which decides who they are)."""
+    from sqlalchemy import select
+
+    from showcase import db
+    from showcase.accounts.models import Role
+    from showcase.assessment.models import Assessment
+    from showcase.assessment.permissions import can_view_assessment
+    from showcase.submissions.models import Submission
+
+    if user.role not in (Role.ASSESSOR, Role.QUALITY_ASSURER):
+        return False
+    assessments = db.session.scalars(
+        select(Assessment)
+        .join(Submission, Assessment.submission_id == Submission.id)
+        .where(Submission.apprenticeship_id == apprenticeship.id)
+    )
+    return any(can_view_assessment(user, a) for a in assessments)
 
 
 # -- readiness checks: each answers quickly and says only which kind of failure it saw ----------

@@ -40,3 +40,16 @@ def flash_form_errors(form: FlaskForm) -> None:
     """Flash each field's first error, for forms posted from a page that shows many forms."""
     for name, errors in form.errors.items():
         flash(f"{getattr(form, name).label.text}: {errors[0]}", "error")
+
+
+#: First characters that make a spreadsheet read a CSV cell as a formula or split it: = + - @
+#: start formulas (CSV injection), tab and carriage return hide them, ; and | are field
+#: separators in some spreadsheets' CSV import.
+CSV_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", ";", "|")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as typed: text starting like a formula gets a quote."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_LEADS):
+        return "'" + value
+    return value

@@ -14,6 +14,8 @@
   var list = document.getElementById("upload-list");
   var url = form.dataset.uploadUrl;
   var resumableUrl = form.dataset.resumableUrl;
+  // Set when the server keeps files in S3: large files then go there directly, part by part.
+  var directUrl = form.dataset.directUrl;
   var threshold = parseInt(form.dataset.resumableThreshold, 10);
   var maxBytes = parseInt(form.dataset.maxBytes, 10);
   var csrf = form.querySelector("input[name=csrf_token]").value;
@@ -222,11 +224,108 @@
     return next();
   }
 
+  // -- direct to S3 ------------------------------------------------------------------------
+  // Each part's SHA-256 is sent first and signed into the part's URL, so S3 refuses a part
+  // that arrives damaged; after the last part the server checks the whole file before it
+  // becomes evidence ("Checking…"), and says why if it refuses it.
+
+  function base64Digest(blob) {
+    return blob.arrayBuffer().then(function (buffer) {
+      return window.crypto.subtle.digest("SHA-256", buffer);
+    }).then(function (digest) {
+      var bytes = new Uint8Array(digest), binary = "";
+      for (var i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+      return window.btoa(binary);
+    });
+  }
+
+  // A PUT to S3: no cookies and no CSRF token (they are the app's, not S3's).
+  function putToStorage(target, blob, headers, onProgress) {
+    return new Promise(function (resolve) {
+      var xhr = new XMLHttpRequest();
+      xhr.open("PUT", target);
+      Object.keys(headers).forEach(function (name) { xhr.setRequestHeader(name, headers[name]); });
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) onProgress(e.loaded); };
+      xhr.onload = function () { resolve(xhr.status); };
+      xhr.onerror = xhr.onabort = xhr.ontimeout = function () { resolve(0); };
+      xhr.send(blob);
+    });
+  }
+
+  function sendDirect(file, ui) {
+    ui.status.textContent = "Uploading…";
+    var attempts = 0;
+    function begin() {
+      var known = recalled(file);
+      return (known ? status(known) : Promise.resolve(null)).then(function (session) {
+        if (session && session.state === "uploading") return session;
+        return request("POST", directUrl, JSON.stringify({ filename: file.name, size: file.size }),
+          { "Content-Type": "application/json" }).then(function (xhr) {
+          var body = parse(xhr);
+          if (xhr.status === 201) { remember(file, body.url); return body; }
+          throw new Error(xhr.status === 0 ? "the connection dropped. Try again." : errorMessage(xhr, body));
+        });
+      });
+    }
+    function sendPart(session, number) {
+      var start = (number - 1) * session.part_size;
+      var blob = file.slice(start, Math.min(start + session.part_size, file.size));
+      return base64Digest(blob).then(function (sha256) {
+        return request("POST", session.url + "/parts/" + number, JSON.stringify({ sha256: sha256 }),
+          { "Content-Type": "application/json" });
+      }).then(function (xhr) {
+        var target = parse(xhr);
+        if (xhr.status !== 200) throw new Error(errorMessage(xhr, target));
+        return putToStorage(target.url, blob, target.headers, function (loaded) {
+          progress(ui, start + loaded, file.size);
+        });
+      }).then(function (code) {
+        if (code !== 200) throw new Error("retry");
+      });
+    }
+    function sendMissing(session) {
+      return session.missing.reduce(function (p, number) {
+        return p.then(function () { return sendPart(session, number); });
+      }, Promise.resolve()).then(function () { return session; });
+    }
+    function finish(session) {
+      ui.status.textContent = "Checking the file…";
+      return request("POST", session.complete_url).then(function (xhr) {
+        var body = parse(xhr);
+        if (xhr.status !== 202) throw new Error(errorMessage(xhr, body));
+        return poll(body);
+      });
+    }
+    function poll(session) {
+      if (session.state === "stored") {
+        forget(file);
+        return succeed(ui, { url: session.evidence_url, title: file.name });
+      }
+      if (session.state === "refused") { forget(file); return fail(ui, session.failure); }
+      return sleep(1000).then(function () { return status(session.url); }).then(function (now) {
+        return poll(now || session);
+      });
+    }
+    function attempt() {
+      return begin().then(sendMissing).then(finish).catch(function (error) {
+        if (error.message !== "retry" || attempts >= BACKOFF_MS.length) {
+          return fail(ui, error.message === "retry" ? "the connection keeps dropping. Try again later." : error.message);
+        }
+        var wait = BACKOFF_MS[attempts++];
+        ui.status.textContent = "Connection lost. Trying again in " + Math.max(1, Math.round(wait / 1000)) + " s…";
+        return sleep(wait).then(attempt);
+      });
+    }
+    return attempt();
+  }
+
   function send(file, ui) {
     if (file.size > maxBytes) {
       fail(ui, "larger than the " + human(maxBytes) + " limit.");
       return Promise.resolve();
     }
+    var canHash = window.crypto && window.crypto.subtle && file.arrayBuffer;
+    if (directUrl && canHash && file.size > threshold) return sendDirect(file, ui);
     if (resumableUrl && file.size > threshold) return sendResumable(file, ui);
     return sendWhole(file, ui);
   }

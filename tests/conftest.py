@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from showcase import create_app, db, migrate
 from showcase.accounts.models import User
 from showcase.db import get_database
+from showcase.extensions import limiter
 from showcase.standards import services as standards
 from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
@@ -109,6 +110,10 @@ def built_app(
     ``suffix`` so they never touch its database.
     """
     config.setdefault("UPLOAD_ROOT", str(tmp / "uploads"))
+    # Flask-Limiter's switch lives on the one limiter every app in this process shares, and the
+    # last app built sets it: put it back afterwards, or an app built with limits on would
+    # leave them on for the session-wide app's later tests.
+    limits_were_enabled = limiter.enabled
     application = create_app(
         "testing", DATABASE_URL=database_url(database_kind, tmp, suffix), **config
     )
@@ -120,6 +125,7 @@ def built_app(
     try:
         yield application
     finally:
+        limiter.enabled = limits_were_enabled
         database.engine.dispose()
         if database_kind == "postgresql":
             drop_postgres_database(database.engine.url.render_as_string(hide_password=False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import request
 from flask_login import current_user
 from pydantic import BaseModel
 
@@ -17,6 +18,7 @@ from showcase.assessment.models import Assessment
 from showcase.assessment.permissions import can_see_result
 from showcase.assessment.views import refusals_audited
 from showcase.errors import NotFound, ValidationFailed
+from showcase.evidence import regions
 from showcase.standards.grading import grade_words
 from showcase.standards.models import StandardReference
 from showcase.submissions.loaders import get_submission_or_404
@@ -94,6 +96,52 @@ class QAIn(BaseModel):
     reasons: Text
 
 
+class RegionOut(BaseModel):
+    #: "time" (seconds of a recording) or "pages" (of a PDF).
+    kind: str
+    start: int
+    end: int
+    #: The region in words ("1:05-2:30", "pages 3-5", with en dashes).
+    label: str
+
+
+class CitationOut(BaseModel):
+    evidence_id: int
+    #: The item's title as locked in the showcase.
+    title: str
+    #: The part of the item the judgement rests on; null for the whole item.
+    region: RegionOut | None = None
+
+
+class CriterionJudgementOut(BaseModel):
+    """One criterion's judgement: ``met`` null and version 0 while it is not judged. The
+    version is also the response's ETag: send it back (``version`` or If-Match) to save."""
+
+    ref: str
+    met: bool | None
+    comment: str
+    version: int
+    at: dt.datetime | None
+    citations: list[CitationOut]
+
+
+class CitationIn(BaseModel):
+    evidence_id: Id
+    #: The part of the item, as people write it: "1:05-2:30", "65-150s", "p. 3", "pages 3-5".
+    region: text(60) = ""
+
+
+class CriterionJudgementIn(BaseModel):
+    #: null clears the judgement (not yet judged).
+    met: bool | None
+    comment: Text = ""
+    #: The version this change is based on (0: not judged yet); or send it as If-Match.
+    #: A version other than the current one is refused with 409, nothing overwritten.
+    version: Count | None = None
+    #: The items of the locked showcase the judgement rests on; null leaves them unchanged.
+    citations: list[CitationIn] | None = None
+
+
 def serialise(assessment: Assessment) -> AssessmentOut:
     return AssessmentOut(
         id=assessment.id,
@@ -140,6 +188,97 @@ def put_judgements(assessment_id: int) -> AssessmentOut:
         current_user, assessment, [(j.ref, j.met, j.comment) for j in validated_body().judgements]
     )
     return serialise(assessment)
+
+
+def _criterion_ref(assessment: Assessment, module_key: str, criterion_key: str) -> str:
+    doc = services.assessment_doc(assessment)
+    ref = f"{doc.code}/{module_key}/{criterion_key}"
+    try:
+        doc.criterion(ref)
+    except KeyError:
+        raise NotFound(f"{ref} is not a criterion of {doc.key}.") from None
+    return ref
+
+
+def _judgement_out(assessment: Assessment, ref: str) -> tuple[CriterionJudgementOut, int, dict]:
+    judgement = services.judgement_of(assessment, ref)
+    titles = {
+        e["evidence_id"]: e["title"]
+        for e in (assessment.submission.manifest or {}).get("items", [])
+    }
+    citations = []
+    for c in judgement.citations if judgement else []:
+        region = regions.as_dict(regions.region_of(c.region_kind, c.region_start, c.region_end))
+        citations.append(
+            CitationOut(
+                evidence_id=c.evidence_id,
+                title=titles.get(c.evidence_id, ""),
+                region=RegionOut(**region) if region else None,
+            )
+        )
+    version = judgement.version if judgement else 0
+    out = CriterionJudgementOut(
+        ref=ref,
+        met=judgement.met if judgement else None,
+        comment=judgement.comment if judgement else "",
+        version=version,
+        at=judgement.at if judgement else None,
+        citations=citations,
+    )
+    return out, 200, {"ETag": f'"{version}"'}
+
+
+def _if_match() -> int | None:
+    """The version named by an If-Match header ("3", W/"3" or 3); None without one."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    digits = raw.strip().removeprefix("W/").strip('"')
+    if not digits.isdigit():
+        raise ValidationFailed('If-Match names a judgement\'s version, e.g. "3".', field="If-Match")
+    return int(digits)
+
+
+CRITERION_PATH = "/assessments/<int:assessment_id>/criteria/<module_key>/<criterion_key>"
+
+
+@bp.get(CRITERION_PATH)
+@spec.validate(resp=responses(HTTP_200=CriterionJudgementOut), tags=["assessment"])
+def get_criterion_judgement(
+    assessment_id: int, module_key: str, criterion_key: str
+) -> tuple[CriterionJudgementOut, int, dict]:
+    """One criterion's judgement, its version (also the ETag) and the items it cites."""
+    assessment = get_assessment_or_404(current_user, assessment_id)
+    return _judgement_out(assessment, _criterion_ref(assessment, module_key, criterion_key))
+
+
+@bp.put(CRITERION_PATH)
+@spec.validate(
+    json=CriterionJudgementIn,
+    resp=responses(403, 409, HTTP_200=CriterionJudgementOut),
+    tags=["assessment"],
+)
+def put_criterion_judgement(
+    assessment_id: int, module_key: str, criterion_key: str
+) -> tuple[CriterionJudgementOut, int, dict]:
+    """Judge one criterion (the assigned assessor), citing items of the locked showcase and
+    parts of them; a version (field or If-Match) that is not the current one answers 409."""
+    assessment = get_assessment_or_404(current_user, assessment_id)
+    ref = _criterion_ref(assessment, module_key, criterion_key)
+    body: CriterionJudgementIn = validated_body()
+    header = _if_match()
+    services.record_judgement(
+        current_user,
+        assessment,
+        ref=ref,
+        met=body.met,
+        comment=body.comment,
+        version=body.version if body.version is not None else header,
+        citations=None
+        if body.citations is None
+        else [services.CitationIn(c.evidence_id, c.region) for c in body.citations],
+    )
+    return _judgement_out(assessment, ref)
 
 
 @bp.put("/assessments/<int:assessment_id>/records/<method_key>")

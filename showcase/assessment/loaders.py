@@ -21,6 +21,7 @@ def get_assessment_or_404(user: User, assessment_id: int) -> Assessment:
         .options(
             # The workspace reads every judgement's criterion ref: load them with it.
             selectinload(Assessment.judgements).joinedload(Judgement.reference),
+            selectinload(Assessment.judgements).selectinload(Judgement.citations),
             selectinload(Assessment.records),
             selectinload(Assessment.qa_decisions),
         )

@@ -67,9 +67,36 @@ class Judgement(Base):
     met: Mapped[bool]
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Optimistic concurrency: every save that changes the judgement adds one, and a save that
+    #: names an older version (another tab saved meanwhile) is refused, never overwriting.
+    version: Mapped[int] = mapped_column(default=1)
 
     assessment: Mapped[Assessment] = relationship(back_populates="judgements")
     reference: Mapped[StandardReference] = relationship()
+    citations: Mapped[list[JudgementCitation]] = relationship(
+        back_populates="judgement", cascade="all, delete-orphan", order_by="JudgementCitation.id"
+    )
+
+
+class JudgementCitation(Base):
+    """An item of the locked showcase a judgement rests on, optionally a region of it (a time
+    range of a recording, a page range of a PDF)."""
+
+    __tablename__ = "judgement_citations"
+    __table_args__ = (UniqueConstraint("judgement_id", "evidence_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judgement_id: Mapped[int] = mapped_column(
+        ForeignKey("judgements.id", ondelete="CASCADE"), index=True
+    )
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    #: "time" (whole seconds of a recording) or "pages" (of a PDF), as on a tag; None
+    #: cites the whole item.
+    region_kind: Mapped[str | None] = mapped_column(String(10))
+    region_start: Mapped[int | None]
+    region_end: Mapped[int | None]
+
+    judgement: Mapped[Judgement] = relationship(back_populates="citations")
 
 
 class MethodRecord(Base):

@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from flask import current_app
 from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from showcase import db
 from showcase.accounts.memberships import memberships_during
@@ -19,18 +20,20 @@ from showcase.assessment.models import (
     Assessment,
     AssessmentStatus,
     Judgement,
+    JudgementCitation,
     MethodRecord,
     QADecision,
 )
 from showcase.audit.models import AuditEntry
 from showcase.audit.services import record
 from showcase.errors import Conflict, Forbidden, ValidationFailed
+from showcase.evidence import regions
 from showcase.portfolios.models import Apprenticeship, ApprenticeshipParty, start_of
 from showcase.portfolios.services import party_history
 from showcase.standards.grading import AssessmentResult, grade, grade_words
 from showcase.standards.models import ReferenceKind, StandardReference
 from showcase.standards.schema import StandardDoc
-from showcase.standards.services import doc_for
+from showcase.standards.services import criterion_applies, doc_for, grading_doc
 from showcase.submissions.models import Submission
 
 JUDGING = (AssessmentStatus.ASSIGNED, AssessmentStatus.SECOND_REVIEW)
@@ -189,34 +192,157 @@ def _criterion(assessment: Assessment, ref: str) -> StandardReference:
             StandardReference.kind == ReferenceKind.CRITERION,
         )
     )
-    if reference is None:
+    if reference is None or not criterion_applies(
+        assessment.submission.apprenticeship.standard,
+        reference,
+        assessment.submission.assessment_organisation_id,
+        frozenset(judgements_of(assessment)),
+    ):
         raise ValidationFailed(f"{ref} is not a criterion of this standard.", field="ref")
     return reference
 
 
+@dataclass(frozen=True)
+class CitationIn:
+    """An item of the locked showcase a judgement rests on, and the part of it as typed
+    ("1:05-2:30", "p. 3"; empty for the whole item)."""
+
+    evidence_id: int
+    region: str = ""
+
+
+class StaleJudgement(Conflict):
+    """A save naming an older version of the judgement: someone (or another tab) saved since."""
+
+    code = "stale_judgement"
+
+    def __init__(self, message: str, *, current: Judgement | None) -> None:
+        super().__init__(message, field="version")
+        self.current = current
+
+
+def outcome_words(met: bool | None) -> str:
+    return {True: "Met", False: "Not met", None: "Not yet judged"}[met]
+
+
+def _stale_message(current: Judgement | None, version: int) -> str:
+    if current is None:
+        return (
+            "Not saved: this criterion's judgement was cleared since you opened it "
+            f"(you had version {version}). Nothing was overwritten; check it and save again."
+        )
+    cited = len(current.citations)
+    saved = f"{outcome_words(current.met)}" + (f", “{current.comment}”" if current.comment else "")
+    return (
+        f"Not saved: this criterion was saved at {current.at:%H:%M} (version {current.version}, "
+        f"you had version {version}) as {saved}, citing {cited} "
+        f"item{'s' if cited != 1 else ''}. Nothing was overwritten; check it and save again."
+    )
+
+
+def _resolve_citations(
+    assessment: Assessment, citations: Iterable[CitationIn]
+) -> list[tuple[int, regions.Region | None]]:
+    """Check each cited item is in the locked showcase and its region is in its file."""
+    submitted = {i.evidence_id: i for i in assessment.submission.items}
+    resolved: dict[int, regions.Region | None] = {}
+    for citation in citations:
+        field = f"region:{citation.evidence_id}"
+        item = submitted.get(citation.evidence_id)
+        if item is None:
+            raise ValidationFailed(
+                "A judgement can cite only items of this locked showcase.", field=field
+            )
+        try:
+            region = regions.parse_region(citation.region)
+            if region is not None:
+                regions.check_region(item.evidence, region)
+        except regions.RegionError as error:
+            raise ValidationFailed(f"{item.evidence.title}: {error}", field=field) from None
+        resolved[citation.evidence_id] = region
+    return sorted(resolved.items())
+
+
+def _cited(judgement: Judgement) -> list[tuple[int, regions.Region | None]]:
+    return sorted(
+        (c.evidence_id, regions.region_of(c.region_kind, c.region_start, c.region_end))
+        for c in judgement.citations
+    )
+
+
+def _replace_citations(
+    judgement: Judgement, wanted: list[tuple[int, regions.Region | None]]
+) -> None:
+    # In place, item by item: dropping a row and inserting one for the same item in one flush
+    # would insert first and trip the (judgement, item) unique constraint.
+    existing = {c.evidence_id: c for c in judgement.citations}
+    kept = []
+    for evidence_id, region in wanted:
+        citation = existing.pop(evidence_id, None) or JudgementCitation(evidence_id=evidence_id)
+        citation.region_kind = region.kind if region else None
+        citation.region_start = region.start if region else None
+        citation.region_end = region.end if region else None
+        kept.append(citation)
+    judgement.citations = kept
+
+
 def record_judgement(
-    actor: User, assessment: Assessment, *, ref: str, met: bool | None, comment: str = ""
+    actor: User,
+    assessment: Assessment,
+    *,
+    ref: str,
+    met: bool | None,
+    comment: str = "",
+    version: int | None = None,
+    citations: Iterable[CitationIn] | None = None,
 ) -> Judgement | None:
-    """Record met / not met for one criterion (``met=None`` clears it: not yet assessed)."""
+    """Record met / not met for one criterion (``met=None`` clears it: not yet assessed), with
+    the items (and regions) it cites; ``citations=None`` leaves them as they are.
+
+    ``version`` is the judgement's version the caller saw (0: none yet); if it has moved on
+    since, nothing is saved and StaleJudgement says what is there now.
+    """
     _ensure_assessor(actor, assessment)
     reference = _criterion(assessment, ref)
     judgement = db.session.scalar(
-        select(Judgement).where(
-            Judgement.assessment_id == assessment.id, Judgement.reference_id == reference.id
-        )
+        select(Judgement)
+        .where(Judgement.assessment_id == assessment.id, Judgement.reference_id == reference.id)
+        .options(selectinload(Judgement.citations))
+        # Under the assessment's lock: re-read, the identity map may hold the page's copy.
+        .execution_options(populate_existing=True)
     )
+    if version is not None and version != (judgement.version if judgement else 0):
+        raise StaleJudgement(_stale_message(judgement, version), current=judgement)
+    wanted = None if citations is None else _resolve_citations(assessment, citations)
     if met is None:
         if judgement is not None:
             db.session.delete(judgement)
             db.session.flush()
+            record(
+                actor,
+                "assessment.judgement_cleared",
+                assessment,
+                apprenticeship_id=assessment.submission.apprenticeship_id,
+                ref=ref,
+            )
         return None
     if judgement is None:
-        judgement = Judgement(assessment=assessment, reference=reference, met=met)
+        judgement = Judgement(assessment=assessment, reference=reference, met=met, version=0)
         db.session.add(judgement)
-    if judgement.met != met or judgement.comment != (comment or "").strip() or judgement.id is None:
+    comment = (comment or "").strip()
+    cited_changed = wanted is not None and wanted != _cited(judgement)
+    if (
+        judgement.met != met
+        or judgement.comment != comment
+        or judgement.id is None
+        or cited_changed
+    ):
         judgement.met = met
-        judgement.comment = (comment or "").strip()
+        judgement.comment = comment
         judgement.at = db.utcnow()
+        judgement.version = (judgement.version or 0) + 1
+        if cited_changed:
+            _replace_citations(judgement, wanted or [])
         db.session.flush()
         record(
             actor,
@@ -225,6 +351,10 @@ def record_judgement(
             apprenticeship_id=assessment.submission.apprenticeship_id,
             ref=ref,
             met=met,
+            version=judgement.version,
+            citations=[
+                {"evidence_id": e, "region": regions.as_dict(r)} for e, r in _cited(judgement)
+            ],
         )
     return judgement
 
@@ -308,6 +438,17 @@ def save_method_record(
     return record_row
 
 
+def judgement_of(assessment: Assessment, ref: str) -> Judgement | None:
+    """One criterion's judgement (with its citations), as it stands now."""
+    return db.session.scalar(
+        select(Judgement)
+        .join(StandardReference, Judgement.reference_id == StandardReference.id)
+        .where(Judgement.assessment_id == assessment.id, StandardReference.ref == ref)
+        .options(selectinload(Judgement.citations))
+        .execution_options(populate_existing=True)
+    )
+
+
 def judgements_of(assessment: Assessment) -> dict[str, bool]:
     return {
         ref: met
@@ -319,10 +460,22 @@ def judgements_of(assessment: Assessment) -> dict[str, bool]:
     }
 
 
+def assessment_doc(assessment: Assessment, judged: dict[str, bool] | None = None) -> StandardDoc:
+    """The document an assessment is judged and graded with: the plan, merged with the
+    assessment organisation's supplement where it has one (showcase.standards.supplements).
+    ``judged`` saves re-reading the judgements when the caller holds them."""
+    return grading_doc(
+        assessment.submission.apprenticeship.standard,
+        assessment.submission.assessment_organisation_id,
+        frozenset(judgements_of(assessment) if judged is None else judged),
+    )
+
+
 def compute(assessment: Assessment) -> AssessmentResult:
-    """The grading engine's result for the judgements so far."""
-    doc = doc_for(assessment.submission.apprenticeship.standard)
-    return grade(doc, judgements_of(assessment), contexts=assessment.contexts)
+    """The grading engine's result for the judgements so far, with the assessment
+    organisation's supplement where it has one (showcase.standards.supplements)."""
+    judged = judgements_of(assessment)
+    return grade(assessment_doc(assessment, judged), judged, contexts=assessment.contexts)
 
 
 def result_json(result: AssessmentResult) -> dict:

@@ -8,28 +8,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from showcase import db
 from showcase.accounts.login import roles_required
 from showcase.accounts.models import Role, User
-from showcase.assessment import services
+from showcase.assessment import services, workspace
 from showcase.assessment.loaders import get_assessment_or_404, get_queued_submission_or_404
 from showcase.assessment.models import Assessment, AssessmentStatus
 from showcase.assessment.permissions import can_see_result
 from showcase.audit.services import record
-from showcase.errors import NotFound, ShowcaseError
+from showcase.errors import NotFound, ShowcaseError, ValidationFailed
+from showcase.evidence import regions
 from showcase.standards.grading import grade_words
 from showcase.standards.services import doc_for
-from showcase.storage import file_type
 from showcase.storage.serving import serve_stored_file
 from showcase.storage_ext import get_storage
 from showcase.submissions.models import Submission, SubmissionStatus
 from showcase.submissions.services import verify as verify_submission
-from showcase.web import form_post
+from showcase.web import CORRECTABLE, form_post
 
 bp = Blueprint("assessment", __name__)
 
@@ -132,75 +133,62 @@ def assign(submission_id: int) -> Response:
     return redirect(url_for("assessment.queue"))
 
 
-@dataclass
-class CriterionRow:
-    ref: str
-    level: str
-    text: str
-    module_title: str
-    uncertain: str | None
-    basis: str
-    met: bool | None
-    comment: str
+#: The session key of the message shown beside the criterion or record just saved.
+NOTICE = "assessment.notice"
 
 
-def _workspace(assessment: Assessment) -> dict:
+def _workspace(assessment: Assessment, notice: dict | None = None) -> dict:
     submission = assessment.submission
-    doc = doc_for(submission.apprenticeship.standard)
-    judged = {j.reference.ref: j for j in assessment.judgements}
-    methods = []
-    for method in doc.methods:
-        rows = [
-            CriterionRow(
-                ref=c.ref,
-                level=c.level,
-                text=c.text,
-                module_title=doc.module(c.module_key).title,
-                uncertain=c.uncertain,
-                basis=c.basis,
-                met=judged[c.ref].met if c.ref in judged else None,
-                comment=judged[c.ref].comment if c.ref in judged else "",
-            )
-            for c in doc.criteria(method.key)
-            if not assessment.contexts or c.context is None or c.context in assessment.contexts
-        ]
-        methods.append((method, rows))
-    items = []
-    for item in submission.items:
-        entry = next(
-            (e for e in submission.manifest["items"] if e["evidence_id"] == item.evidence_id), None
-        )
-        items.append(
-            (
-                item,
-                entry,
-                file_type(entry["file"]["mime_type"]) if entry and entry["file"] else None,
-            )
-        )
+    # With the organisation's supplement, if any: its criteria are judged here like the plan's.
+    doc = services.assessment_doc(
+        assessment, {j.reference.ref: j.met for j in assessment.judgements}
+    )
+    live_methods = services.methods_needing_records(doc)
+    methods = workspace.build(assessment, doc, {m.key for m in live_methods})
+    judged = sum(m.judged for m in methods)
+    total = sum(m.total for m in methods)
+    is_assessor = current_user.id == assessment.assessor_id
+    can_judge = is_assessor and assessment.status in services.JUDGING
+    # The section and module of the criterion just saved stay open, whatever else is done.
+    focus = workspace.find(methods, notice["ref"]) if notice and notice.get("ref") else None
+    if notice and notice.get("record"):
+        focus = next(((m, None) for m in methods if m.key == notice["record"]), None)
     return {
         "assessment": assessment,
         "submission": submission,
         "doc": doc,
         "methods": methods,
-        "items": items,
-        "records": {r.method_key: r for r in assessment.records},
-        "live_methods": services.methods_needing_records(doc),
+        "judged": judged,
+        "total": total,
+        "items": workspace.submitted_items(submission.manifest or {}),
         "observation_key": services.OBSERVATION_METHOD,
         "result": services.compute(assessment),
-        "can_judge": current_user.id == assessment.assessor_id
-        and assessment.status in services.JUDGING,
+        "is_assessor": is_assessor,
+        "can_judge": can_judge,
         "can_qa": current_user.role is Role.QUALITY_ASSURER
         and assessment.status is AssessmentStatus.GRADED
         and not services.qa_problems(current_user, assessment),
+        "notice": notice or {},
+        "focus_method": focus[0].key if focus else None,
+        "focus_module": focus[1].module.key if focus and focus[1] else None,
+        "outcome_words": services.outcome_words,
+        "region_words": regions.describe,
+        "fragment": regions.media_fragment,
+        "region_hint": regions.HINT,
         "today": dt.date.today(),
     }
 
 
-@bp.get("/assessments/<int:assessment_id>")
+def _render(assessment: Assessment, notice: dict | None = None, status: int = 200) -> Response:
+    body = render_template("assessment/workspace.html", **_workspace(assessment, notice))
+    return Response(body, status=status, mimetype="text/html")
+
+
+@bp.get("/assessments/<int:assessment_id>", endpoint="workspace")
 @login_required
-def workspace(assessment_id: int) -> str:
+def workspace_page(assessment_id: int) -> Response:
     assessment = get_assessment_or_404(current_user, assessment_id)
-    return render_template("assessment/workspace.html", **_workspace(assessment))
+    return _render(assessment, session.pop(NOTICE, None))
 
 
 @bp.post("/assessments/<int:assessment_id>/verify")
@@ -242,40 +230,88 @@ def item_file(assessment_id: int, evidence_id: int) -> Response:
     return serve_stored_file(get_storage(), frozen, want_inline=request.args.get("inline") == "1")
 
 
-@bp.post("/assessments/<int:assessment_id>/judgements")
+OUTCOMES = {"met": True, "not_met": False, "unassessed": None}
+
+
+def _judgement_form(form: MultiDict) -> tuple[dict, list[services.CitationIn]]:
+    """The criterion form as typed (to show again if it is refused) and its citations: an
+    item is cited when its box is ticked or a part of it is given."""
+    typed = {
+        key.removeprefix("region:"): (value or "").strip()
+        for key, value in form.items()
+        if key.startswith("region:")
+    }
+    cited = {int(v) for v in form.getlist("cite") if v.isdigit()}
+    cited |= {int(k) for k, v in typed.items() if k.isdigit() and v}
+    values = {
+        "outcome": form.get("outcome", ""),
+        "comment": form.get("comment", ""),
+        "cites": {i: typed.get(str(i), "") for i in sorted(cited)},
+    }
+    return values, [services.CitationIn(i, r) for i, r in values["cites"].items()]
+
+
+@bp.post("/assessments/<int:assessment_id>/criteria/<module_key>/<criterion_key>")
 @login_required
-def judge(assessment_id: int) -> Response:
+def judge_criterion(assessment_id: int, module_key: str, criterion_key: str) -> Response:
+    """Save one criterion's judgement: the outcome, the comment and what it cites; the page
+    comes back at that criterion, with the message beside it."""
     assessment = get_assessment_or_404(current_user, assessment_id)
     doc = doc_for(assessment.submission.apprenticeship.standard)
-    method_key = request.form.get("method", "")
-    judgements = [
-        (
-            criterion.ref,
-            {"met": True, "not_met": False}.get(request.form[f"met:{criterion.ref}"]),
-            request.form.get(f"comment:{criterion.ref}", ""),
+    ref = f"{doc.code}/{module_key}/{criterion_key}"
+    values, citations = _judgement_form(request.form)
+    anchor = workspace.anchor_of(ref)
+    try:
+        if values["outcome"] not in OUTCOMES:
+            raise ValidationFailed(
+                "Choose met, not met or not yet judged.", field=f"{anchor}-outcome"
+            )
+        judgement = services.record_judgement(
+            current_user,
+            assessment,
+            ref=ref,
+            met=OUTCOMES[values["outcome"]],
+            comment=values["comment"],
+            version=request.form.get("version", type=int),
+            citations=citations,
         )
-        for criterion in doc.criteria(method_key)
-        if f"met:{criterion.ref}" in request.form
-    ]
-    services.record_judgements(current_user, assessment, judgements)
-    changed = len(judgements)
-    flash(f"Judgements saved ({changed} criteria).", "success")
-    return redirect(
-        url_for("assessment.workspace", assessment_id=assessment.id) + f"#method-{method_key}"
-    )
+    except services.StaleJudgement as error:
+        db.session.rollback()
+        mine = services.outcome_words(OUTCOMES.get(values["outcome"]))
+        notice = {"ref": ref, "kind": "conflict", "message": error.message, "mine": mine}
+        notice["mine_comment"] = values["comment"].strip()
+        return _render(get_assessment_or_404(current_user, assessment_id), notice, 409)
+    except ShowcaseError as error:
+        if error.status_code not in CORRECTABLE:
+            raise
+        db.session.rollback()
+        notice = {"ref": ref, "kind": "error", "message": error.message}
+        notice |= {"field": error.field, "values": values}
+        return _render(get_assessment_or_404(current_user, assessment_id), notice, 422)
+    if judgement is None:
+        message = "Saved: not yet judged."
+    else:
+        cited = len(judgement.citations)
+        message = f"Saved at {judgement.at:%H:%M}: {services.outcome_words(judgement.met)}" + (
+            f", citing {cited} item{'s' if cited != 1 else ''}." if cited else "."
+        )
+    session[NOTICE] = {"ref": ref, "kind": "success", "message": message}
+    return redirect(url_for("assessment.workspace", assessment_id=assessment.id) + f"#{anchor}")
 
 
 @bp.post("/assessments/<int:assessment_id>/records/<method_key>")
 @login_required
 def save_record(assessment_id: int, method_key: str) -> Response:
     assessment = get_assessment_or_404(current_user, assessment_id)
+    notice = {"record": method_key, "kind": "success", "message": "Record saved."}
     try:
-        held_on = dt.date.fromisoformat(request.form.get("held_on", ""))
-        duration = int(request.form.get("duration_minutes") or 0)
-    except ValueError:
-        flash("Give the date (YYYY-MM-DD) and the duration in minutes.", "error")
-        return redirect(url_for("assessment.workspace", assessment_id=assessment.id))
-    with form_post("Record saved."):
+        try:
+            held_on = dt.date.fromisoformat(request.form.get("held_on", ""))
+            duration = int(request.form.get("duration_minutes") or 0)
+        except ValueError:
+            raise ValidationFailed(
+                "Give the date (YYYY-MM-DD) and the duration in minutes.", field="held_on"
+            ) from None
         services.save_method_record(
             current_user,
             assessment,
@@ -288,8 +324,14 @@ def save_record(assessment_id: int, method_key: str) -> Response:
             if method_key == services.OBSERVATION_METHOD
             else None,
         )
+    except ShowcaseError as error:
+        if error.status_code not in CORRECTABLE:
+            raise
+        db.session.rollback()
+        notice |= {"kind": "error", "message": error.message}
+    session[NOTICE] = notice
     return redirect(
-        url_for("assessment.workspace", assessment_id=assessment.id) + f"#record-{method_key}"
+        url_for("assessment.workspace", assessment_id=assessment_id) + f"#record-{method_key}"
     )
 
 

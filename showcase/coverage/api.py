@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from flask import request
 from flask_login import current_user
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 
 from showcase.api import bp, responses, spec
 from showcase.coverage import services
+from showcase.coverage.forecast import METHOD, Forecast, forecast_for
 from showcase.coverage.views import parse_as_of
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.standards import sufficiency
@@ -102,3 +104,93 @@ def get_coverage(apprenticeship_id: int) -> CoverageOut:
     today = dt.date.today()
     as_of = parse_as_of(request.args.get("as_of"), today)
     return serialise_report(apprenticeship.id, services.report_at(apprenticeship, as_of, today))
+
+
+class ForecastPointOut(BaseModel):
+    day: dt.date
+    covered: int
+
+
+class BlockerOut(BaseModel):
+    ref: str
+    number: str
+    module: str
+    unit: str
+    #: Accepted items the unit still needs.
+    needed: int
+    #: Its tags waiting for the tutor.
+    pending: int
+
+
+class ForecastOut(BaseModel):
+    #: ready (every gateway unit covered), forecast (dates given), no_progress (no date at the
+    #: recent pace) or not_enough_history (too little history: no number at all).
+    status: Literal["ready", "forecast", "no_progress", "not_enough_history"]
+    summary: str
+    method: str
+    as_of: dt.date
+    #: Units the gateway needs, covered now, and still to cover.
+    covered: int
+    total: int
+    remaining: int
+    #: Weeks of history the pace was measured over, and its points.
+    weeks: int
+    series: list[ForecastPointOut]
+    #: Units a week: the Theil-Sen median and the quartiles of the pairwise rates.
+    pace: float | None
+    pace_low: float | None
+    pace_high: float | None
+    earliest: dt.date | None
+    likely: dt.date | None
+    #: Null with status forecast: no later bound at the slower pace.
+    latest: dt.date | None
+    planned_end: dt.date | None
+    #: Against the planned end; null without a planned end date or without a forecast.
+    rag: Literal["green", "amber", "red"] | None
+    rag_words: str
+    #: Uncovered gateway units, those needing most first (empty on the dashboard).
+    blockers: list[BlockerOut]
+
+
+def serialise_forecast(forecast: Forecast) -> ForecastOut:
+    pace = forecast.pace
+    return ForecastOut(
+        status=forecast.status,
+        summary=forecast.summary,
+        method=METHOD,
+        as_of=forecast.today,
+        covered=forecast.covered,
+        total=forecast.total,
+        remaining=forecast.remaining,
+        weeks=forecast.weeks,
+        series=[ForecastPointOut(day=day, covered=n) for day, n in forecast.series],
+        pace=pace.median if pace else None,
+        pace_low=pace.low if pace else None,
+        pace_high=pace.high if pace else None,
+        earliest=forecast.earliest,
+        likely=forecast.likely,
+        latest=forecast.latest,
+        planned_end=forecast.planned_end,
+        rag=forecast.rag,
+        rag_words=forecast.rag_words,
+        blockers=[
+            BlockerOut(
+                ref=b.ref,
+                number=b.number,
+                module=b.module_title,
+                unit=b.text,
+                needed=b.needed,
+                pending=b.pending,
+            )
+            for b in forecast.blockers
+        ],
+    )
+
+
+@bp.get("/apprenticeships/<int:apprenticeship_id>/forecast")
+@spec.validate(resp=responses(HTTP_200=ForecastOut), tags=["coverage"])
+def get_forecast(apprenticeship_id: int) -> ForecastOut:
+    """When every unit the gateway needs would be covered at the recent pace, with a range,
+    red / amber / green against the planned end date and the units that hold it back."""
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    return serialise_forecast(forecast_for(apprenticeship, dt.date.today()))

@@ -1,4 +1,4 @@
-"""`flask coverage …`: rebuild and check the maintained rollup."""
+"""`flask coverage …`: rebuild and check the maintained rollup and the forecast's stored days."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from showcase import db
+from showcase.coverage.days import all_stored_days, refresh_days
 from showcase.coverage.models import CoverageRollup, CoverageSummary
 from showcase.coverage.rollup import rebuild
 
@@ -45,10 +46,25 @@ def rollup_state() -> dict[tuple, tuple]:
 
 @coverage_cli.command("rebuild")
 def rebuild_command() -> None:
-    """Recompute the rollup from every tag; report rows that had drifted."""
+    """Recompute the rollup and the forecast's stored days from every tag; report rows that had
+    drifted."""
     before = rollup_state()
     written = rebuild(db.session)
     after = rollup_state()
+    days_before = all_stored_days()
+    days_written = refresh_days(recompute=True)
+    days_after = all_stored_days()
     db.session.commit()
-    drifted = sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+    drifted = _drifted(before, after)
     click.echo(f"Rebuilt {written} rollup rows; {drifted} differed from the maintained table.")
+    # Rows dropped for falling out of the window are not drift, nor are rows not written yet.
+    changed = sum(1 for key, n in days_before.items() if key in days_after and days_after[key] != n)
+    filled = len(days_after.keys() - days_before.keys())
+    click.echo(
+        f"Rebuilt {days_written} forecast day rows ({filled} were missing); "
+        f"{changed} differed from the stored table."
+    )
+
+
+def _drifted(before: dict, after: dict) -> int:
+    return sum(1 for key in before.keys() | after.keys() if before.get(key) != after.get(key))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from showcase.db import Base, utcnow
@@ -57,3 +57,23 @@ class CoverageSummary(Base):
     #: {module key: covered units}, modules with none covered left out.
     module_covered: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CoverageDay(Base):
+    """Gateway units one apprenticeship had covered at the end of a past day.
+
+    The gateway forecast samples today and the same weekday in each of the last weeks; every
+    one of those days but today is closed, and coverage at the end of a closed day never changes
+    (tag decisions happen now), so the counts are computed once from the accepted spells
+    (``showcase.coverage.days``) and the cohort dashboard reads a dozen rows per apprentice
+    instead of every tag event. Rows are kept for the last ``forecast.WEEKS`` weeks only.
+    """
+
+    __tablename__ = "coverage_days"
+
+    apprenticeship_id: Mapped[int] = mapped_column(
+        ForeignKey("apprenticeships.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    #: Gateway units covered at the end of ``day`` (``forecast.covered_series``).
+    units_covered: Mapped[int] = mapped_column(Integer)

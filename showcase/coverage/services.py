@@ -14,6 +14,7 @@ from sqlalchemy import select
 from showcase import db
 from showcase.coverage.models import CoverageRollup
 from showcase.evidence.models import Evidence, EvidenceTag, TagEvent
+from showcase.evidence.regions import Region, region_of
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards import sufficiency
 from showcase.standards.models import StandardReference
@@ -176,13 +177,22 @@ class MatrixCell:
     title: str
     kind: str
     status: str
+    #: The part of the file the tag points at (showcase.evidence.regions), if any.
+    region: Region | None = None
 
 
 def matrix(apprenticeship: Apprenticeship) -> dict[str, list[MatrixCell]]:
     """Each unit's live tags with their evidence, by ref (one query)."""
     rows = db.session.execute(
         select(
-            StandardReference.ref, Evidence.id, Evidence.title, Evidence.kind, EvidenceTag.status
+            StandardReference.ref,
+            Evidence.id,
+            Evidence.title,
+            Evidence.kind,
+            EvidenceTag.status,
+            EvidenceTag.region_kind,
+            EvidenceTag.region_start,
+            EvidenceTag.region_end,
         )
         .select_from(EvidenceTag)
         .join(Evidence, EvidenceTag.evidence_id == Evidence.id)
@@ -195,6 +205,8 @@ def matrix(apprenticeship: Apprenticeship) -> dict[str, list[MatrixCell]]:
         .order_by(Evidence.activity_date, Evidence.id)
     )
     cells: dict[str, list[MatrixCell]] = {}
-    for ref, evidence_id, title, kind, status in rows:
-        cells.setdefault(ref, []).append(MatrixCell(evidence_id, title, str(kind), str(status)))
+    for ref, evidence_id, title, kind, status, *region in rows:
+        cells.setdefault(ref, []).append(
+            MatrixCell(evidence_id, title, str(kind), str(status), region_of(*region))
+        )
     return cells

@@ -12,6 +12,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from showcase.coverage import services
+from showcase.coverage.forecast import METHOD, forecast_for
 from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.standards import sufficiency
@@ -71,6 +72,9 @@ def show(apprenticeship_id: int) -> str:
         months=progress.months,
         expected=progress.expected,
         pace=progress.pace,
+        # Today's forecast only: a past date shows coverage as it stood, not a projection.
+        forecast=forecast_for(apprenticeship, today, report=report) if as_of == today else None,
+        forecast_method=METHOD,
     )
 
 

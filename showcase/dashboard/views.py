@@ -6,9 +6,10 @@ import csv
 import datetime as dt
 import io
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from showcase.coverage.forecast import METHOD
 from showcase.dashboard import services
 
 bp = Blueprint("dashboard", __name__)
@@ -18,11 +19,16 @@ bp = Blueprint("dashboard", __name__)
 @login_required
 def index() -> str:
     today = dt.date.today()
+    after = services.Cursor.parse(request.args.get("after"))
+    page = services.dashboard(current_user, today, after=after)
     return render_template(
         "dashboard/index.html",
-        rows=services.dashboard(current_user, today),
+        page=page,
+        rows=page.rows,
+        after=after,
         today=today,
-        # url_for once, not three times per row: it dominates a 1,000-row page otherwise.
+        forecast_method=METHOD,
+        # url_for once, not three times per row: it dominates a long page otherwise.
         base=url_for("portfolios.apprenticeship", apprenticeship_id=0)[:-1],
     )
 
@@ -43,6 +49,15 @@ CSV_HEADER = [
     "overdue_reviews",
     "months_to_gateway",
     "stage",
+    "planned_end_date",
+    "forecast",
+    "forecast_earliest",
+    "forecast_likely",
+    "forecast_latest",
+    "forecast_rag",
+    "otj_hours_approved",
+    "otj_hours_expected",
+    "otj_pace",
 ]
 
 
@@ -59,6 +74,10 @@ def _cell(value: object) -> object:
     return value
 
 
+def _date(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
 @bp.get("/dashboard.csv")
 @login_required
 def download_csv() -> Response:
@@ -66,7 +85,8 @@ def download_csv() -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
-    for row in services.dashboard(current_user, today):
+    for row in services.all_rows(current_user, today):
+        forecast, hours = row.forecast, row.hours
         writer.writerow(
             _cell(value)
             for value in [
@@ -85,6 +105,15 @@ def download_csv() -> Response:
                 " ".join(f"{p.month}m" for p in row.overdue),
                 "" if row.months_to_gateway is None else row.months_to_gateway,
                 row.stage.value,
+                _date(row.planned_end),
+                forecast.status if forecast else "",
+                _date(forecast.earliest if forecast else None),
+                _date(forecast.likely if forecast else None),
+                _date(forecast.latest if forecast else None),
+                (forecast.rag or "") if forecast else "",
+                services.format_hours(hours.approved_hours) if hours else "",
+                services.format_hours(hours.expected_hours) if hours else "",
+                hours.pace if hours else "",
             ]
         )
     return Response(

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from showcase.evidence.models import EvidenceKind, TagStatus
 
@@ -40,6 +49,17 @@ class TagForm(FlaskForm):
     justification = TextAreaField(
         "How this evidence shows it", validators=[DataRequired(), Length(min=10, max=5000)]
     )
+    #: Carried from a suggestion the apprentice chose (showcase.suggest fills them): the unit it
+    #: was for, its rank and the ranker. Recorded on the tag only if that unit is the one tagged.
+    suggestion_ref = HiddenField(validators=[Optional(), Length(max=200)])
+    suggestion_rank = IntegerField(
+        widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=50)]
+    )
+    suggestion_ranker = HiddenField(
+        validators=[Optional(), AnyOf(["lexical", "semantic", "combined"])]
+    )
+    #: Optional part of the file: "1:05-2:30" of a recording, "p. 3" of a PDF (regions.py).
+    region = StringField("Part of the file (optional)", validators=[Optional(), Length(max=60)])
 
 
 class ReviewForm(FlaskForm):
@@ -68,3 +88,9 @@ class FilterForm(FlaskForm):
     )
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
+
+
+class CommentForm(FlaskForm):
+    """A comment on an evidence item (staff recording and comments, issue 14)."""
+
+    body = TextAreaField("Your comment", validators=[DataRequired(), Length(max=5000)])

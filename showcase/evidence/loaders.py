@@ -8,8 +8,15 @@ from sqlalchemy.orm import joinedload, selectinload
 from showcase import db
 from showcase.accounts.models import User
 from showcase.errors import Forbidden, NotFound
-from showcase.evidence.models import Evidence, EvidenceTag, StoredFile, TagEvent, UploadSession
-from showcase.evidence.permissions import can_add_evidence
+from showcase.evidence.models import (
+    Evidence,
+    EvidenceComment,
+    EvidenceTag,
+    StoredFile,
+    TagEvent,
+    UploadSession,
+)
+from showcase.evidence.permissions import can_add_evidence, can_see_comments
 from showcase.portfolios.models import Apprenticeship
 from showcase.portfolios.permissions import visible_apprenticeships
 
@@ -102,3 +109,21 @@ def get_upload_or_404(user: User, upload_id: str) -> UploadSession:
     if upload.user_id != user.id or not can_add_evidence(user, upload.apprenticeship):
         raise Forbidden("Only the apprentice who started this upload can continue it.")
     return upload
+
+
+def get_comment_or_404(user: User, comment_id: int) -> EvidenceComment:
+    """A comment on a live item, for the people in its conversation (404 for anyone else)."""
+    comment = db.session.scalar(
+        select(EvidenceComment)
+        .join(Evidence, EvidenceComment.evidence_id == Evidence.id)
+        .join(Apprenticeship, Evidence.apprenticeship_id == Apprenticeship.id)
+        .where(
+            EvidenceComment.id == comment_id,
+            Evidence.deleted_at.is_(None),
+            visible_apprenticeships(user),
+        )
+        .options(joinedload(EvidenceComment.evidence).joinedload(Evidence.apprenticeship))
+    )
+    if comment is None or not can_see_comments(user, comment.evidence):
+        raise NotFound("No such comment, or it is not in a conversation you take part in.")
+    return comment

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from showcase.accounts.models import User
 from showcase.db import Base, str_enum, utcnow
+from showcase.evidence.regions import Region, region_of
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.models import StandardReference
 
@@ -30,6 +31,8 @@ class EvidenceKind(enum.StrEnum):
     CUSTOMER_FEEDBACK = "customer_feedback"
     MANAGER_STATEMENT = "manager_statement"
     OBSERVATION_RECORD = "observation_record"
+    #: Notes a tutor keeps of a professional discussion with the apprentice (issue 14).
+    PROFESSIONAL_DISCUSSION = "professional_discussion"
     REFLECTIVE_ACCOUNT = "reflective_account"
     WORK_PRODUCT = "work_product"
     PHOTO = "photo"
@@ -68,6 +71,10 @@ class StoredFile(Base):
     display_name: Mapped[str] = mapped_column(String(255))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: A recording's length and a PDF's page count, read from the file the first time a tag's
+    #: region is checked against it (showcase.evidence.regions); blobs are write-once.
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger)
+    page_count: Mapped[int | None]
 
 
 class Evidence(Base):
@@ -143,6 +150,21 @@ class EvidenceTag(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: Removed tags keep their row and history; re-tagging revives the row.
     removed_at: Mapped[dt.datetime | None]
+    #: When the apprentice picked the unit from the suggestions (showcase.suggest): its rank
+    #: (1 = top) and the ranker that made them ("lexical", "semantic", "combined"); None when
+    #: they chose it themselves. Kept so the acceptance rate of suggestions can be measured.
+    suggestion_rank: Mapped[int | None]
+    suggestion_ranker: Mapped[str | None] = mapped_column(String(20))
+    #: The part of the file the tag points at (showcase.evidence.regions): "time" (seconds,
+    #: end inclusive) or "pages" (1-based, inclusive); all three None for the whole item.
+    region_kind: Mapped[str | None] = mapped_column(String(10))
+    region_start: Mapped[int | None]
+    region_end: Mapped[int | None]
+
+    @property
+    def region(self) -> Region | None:
+        """The part of the file this tag points at, or None for the whole item."""
+        return region_of(self.region_kind, self.region_start, self.region_end)
 
     evidence: Mapped[Evidence] = relationship(back_populates="tags")
     reference: Mapped[StandardReference] = relationship()
@@ -194,6 +216,13 @@ class UploadSession(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     completed_at: Mapped[dt.datetime | None]
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"))
+    #: A direct upload: the client sends parts straight to S3 (presigned URLs) into a
+    #: quarantine key; a job checks the joined file and promotes it (showcase.evidence.direct).
+    direct: Mapped[bool] = mapped_column(default=False)
+    #: A direct upload's state: "uploading", "checking", "refused" or "stored".
+    state: Mapped[str] = mapped_column(String(20), default="uploading")
+    #: Why a direct upload was refused, in words the upload's page shows.
+    failure: Mapped[str | None] = mapped_column(Text)
 
     apprenticeship: Mapped[Apprenticeship] = relationship()
     evidence: Mapped[Evidence | None] = relationship()
@@ -201,3 +230,25 @@ class UploadSession(Base):
     @property
     def is_complete(self) -> bool:
         return self.completed_at is not None
+
+
+class EvidenceComment(Base):
+    """Feedback on an evidence item between the apprentice, tutor and line manager.
+
+    Append-only: a comment is never edited or deleted (each is an audit entry too). It is not
+    part of the locked showcase unless the apprentice chose to include it before the lock
+    (``included_at``); the lock copies included comments into the manifest.
+    """
+
+    __tablename__ = "evidence_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: When the apprentice chose to include it with their showcase; None when not included.
+    included_at: Mapped[dt.datetime | None]
+
+    evidence: Mapped[Evidence] = relationship()
+    author: Mapped[User] = relationship()

@@ -34,10 +34,18 @@ from showcase.evidence.models import (
     UploadSession,
 )
 from showcase.evidence.permissions import (
+    PART_LABELS,
     can_add_evidence,
     can_edit_evidence,
+    can_record_kind,
+    can_restore_evidence,
     can_review_tag,
+    can_tag_evidence,
+    has_accepted_tag,
+    recordable_kinds,
+    staff_part,
 )
+from showcase.evidence.regions import Region, RegionError, check_region, describe, parse_region
 from showcase.portfolios.models import Apprenticeship
 from showcase.standards.models import ReferenceKind, StandardReference
 from showcase.storage import MIN_PART_SIZE, Storage, UploadedPart, display_name, new_key, too_large
@@ -76,7 +84,49 @@ def _ensure_editable(actor: User, evidence: Evidence, *also: EvidenceTag) -> Non
     if evidence.deleted_at is not None:
         raise NotFound("This evidence has been deleted.")
     if not can_edit_evidence(actor, evidence):
-        raise Forbidden("Only the apprentice can change their evidence.")
+        raise Forbidden(_why_not_editable(actor, evidence))
+
+
+def _why_not_editable(actor: User, evidence: Evidence) -> str:
+    if evidence.recorded_by_id is None:
+        return "Only the apprentice can change their evidence."
+    if actor.id == evidence.recorded_by_id and has_accepted_tag(evidence):
+        return (
+            "A tag on this record has been accepted, so it can no longer change. "
+            "Record new evidence instead."
+        )
+    return "Only the member of staff who recorded this evidence can change it."
+
+
+def _ensure_taggable(actor: User, evidence: Evidence, *also: EvidenceTag) -> None:
+    ensure_not_locked(evidence, *also)
+    if evidence.deleted_at is not None:
+        raise NotFound("This evidence has been deleted.")
+    if not can_tag_evidence(actor, evidence):
+        raise Forbidden(
+            "Only the apprentice can tag their evidence."
+            if evidence.recorded_by_id is None
+            else "Only the apprentice, or the member of staff who recorded it, tags this record."
+        )
+
+
+def _ensure_kind_allowed(actor: User, apprenticeship: Apprenticeship, kind: EvidenceKind) -> None:
+    if not can_record_kind(actor, apprenticeship, kind):
+        allowed = ", ".join(k.label.lower() for k in recordable_kinds(actor, apprenticeship))
+        raise ValidationFailed(
+            f"You can record only these kinds of evidence for this apprentice: {allowed}.",
+            field="kind",
+        )
+
+
+def recorded_by_line(evidence: Evidence) -> str | None:
+    """The line "Recorded by Tara Singh, tutor, on 3 March 2026" for a staff record, or None."""
+    recorder = evidence.recorded_by
+    if recorder is None:
+        return None
+    part = staff_part(recorder, evidence.apprenticeship)
+    role = PART_LABELS[part] if part else recorder.role.label.lower()
+    return f"Recorded by {recorder.name}, {role}, on {evidence.created_at:%-d %B %Y}"
 
 
 @dataclass
@@ -137,6 +187,14 @@ def add_evidence(
     if not can_add_evidence(actor, apprenticeship):
         raise Forbidden("Only the apprentice can add evidence to their portfolio.")
     details = details or EvidenceDetails()
+    # Staff record evidence of their own kinds only; a file they upload is the first of them.
+    staff_kinds = (
+        () if actor.id == apprenticeship.apprentice_id else recordable_kinds(actor, apprenticeship)
+    )
+    if staff_kinds and details.kind is None:
+        details.kind = staff_kinds[0]
+    if details.kind is not None:
+        _ensure_kind_allowed(actor, apprenticeship, details.kind)
     stored: StoredFile | None = None
     if stream is not None:
         key = new_key()
@@ -171,6 +229,7 @@ def add_evidence(
         activity_date=details.activity_date or dt.date.today(),
         description="",
         created_by_id=actor.id,
+        recorded_by_id=actor.id if staff_kinds else None,
     )
     _apply_details(evidence, details)
     db.session.add(evidence)
@@ -182,6 +241,7 @@ def add_evidence(
         apprenticeship_id=apprenticeship.id,
         sha256=stored.sha256 if stored else None,
         size=stored.size if stored else None,
+        **({"recorded_by": actor.id, "kind": evidence.kind.value} if staff_kinds else {}),
     )
     return evidence
 
@@ -202,6 +262,8 @@ def _stored_file(actor: User, ingested: IngestedFile) -> StoredFile:
 def update_evidence(actor: User, evidence: Evidence, details: EvidenceDetails) -> Evidence:
     """Change what the apprentice says about their evidence."""
     _ensure_editable(actor, evidence)
+    if details.kind is not None:
+        _ensure_kind_allowed(actor, evidence.apprenticeship, details.kind)
     _apply_details(evidence, details)
     evidence.updated_at = db.utcnow()
     db.session.flush()
@@ -262,8 +324,12 @@ def restore_evidence(
     """Bring back a deleted item within the retention period, with the tags its deletion removed
     (awaiting the tutor again, as any re-tag does)."""
     ensure_not_locked(evidence)
-    if actor.id != evidence.apprenticeship.apprentice_id:
-        raise Forbidden("Only the apprentice can restore their evidence.")
+    if not can_restore_evidence(actor, evidence):
+        raise Forbidden(
+            "Only the apprentice can restore their evidence."
+            if evidence.recorded_by_id is None
+            else "Only the member of staff who recorded this evidence can restore it."
+        )
     deadline = restore_deadline(evidence, retention_days)
     if deadline is None:
         raise Conflict("This evidence is not deleted.")
@@ -422,6 +488,7 @@ def _event(tag: EvidenceTag, actor: User, action: str, **values: str | None) -> 
         evidence_id=tag.evidence.id,
         ref=tag.reference.ref,
         comment=values.get("comment"),
+        **({"region": describe(tag.region)} if tag.region else {}),
     )
 
 
@@ -440,9 +507,36 @@ def _unit(apprenticeship: Apprenticeship, ref: str) -> StandardReference:
     return reference
 
 
-def tag_evidence(actor: User, evidence: Evidence, *, ref: str, justification: str) -> EvidenceTag:
-    """Tag the item to a unit of the apprentice's standard, saying how it shows it."""
-    _ensure_editable(actor, evidence)
+def _region(evidence: Evidence, text: str | None) -> Region | None:
+    """The typed region, checked against the item's file (ValidationFailed on the field)."""
+    try:
+        region = parse_region(text or "")
+        if region is not None:
+            check_region(evidence, region)
+    except RegionError as error:
+        raise ValidationFailed(str(error), field="region") from None
+    return region
+
+
+def _set_region(tag: EvidenceTag, region: Region | None) -> None:
+    tag.region_kind = region.kind if region else None
+    tag.region_start = region.start if region else None
+    tag.region_end = region.end if region else None
+
+
+def tag_evidence(
+    actor: User,
+    evidence: Evidence,
+    *,
+    ref: str,
+    justification: str,
+    region: str = "",
+    suggestion_rank: int | None = None,
+    suggestion_ranker: str | None = None,
+) -> EvidenceTag:
+    """Tag the item to a unit of the apprentice's standard, saying how it shows it; ``region``
+    ("1:05-2:30", "p. 3") points at the part of the file that shows it."""
+    _ensure_taggable(actor, evidence)
     justification = (justification or "").strip()
     if len(justification) < 10:
         raise ValidationFailed(
@@ -450,6 +544,7 @@ def tag_evidence(actor: User, evidence: Evidence, *, ref: str, justification: st
             field="justification",
         )
     reference = _unit(evidence.apprenticeship, ref)
+    part = _region(evidence, region)
     # Read under the item's lock, and overwrite a copy loaded before it (the page loads every
     # tag of the item): whether it is live decides between "already tagged" and a restore.
     tag = db.session.scalar(
@@ -467,6 +562,10 @@ def tag_evidence(actor: User, evidence: Evidence, *, ref: str, justification: st
         tag.removed_at = None
         tag.justification = justification
         action = "restored"
+    _set_region(tag, part)
+    # Whether the unit was picked from the suggestions, and where it stood (None: chosen freely).
+    tag.suggestion_rank = suggestion_rank
+    tag.suggestion_ranker = suggestion_ranker if suggestion_rank else None
     tag.status = TagStatus.PENDING
     tag.review_comment = None
     _event(tag, actor, action, justification=justification)
@@ -483,9 +582,12 @@ def _ensure_live(tag: EvidenceTag) -> None:
         )
 
 
-def edit_tag(actor: User, tag: EvidenceTag, *, justification: str) -> EvidenceTag:
-    """Reword the justification; the tag goes back to the tutor."""
-    _ensure_editable(actor, tag.evidence, tag)
+def edit_tag(
+    actor: User, tag: EvidenceTag, *, justification: str, region: str | None = None
+) -> EvidenceTag:
+    """Reword the justification (and, given ``region``, change or clear the part of the file
+    it points at); the tag goes back to the tutor."""
+    _ensure_taggable(actor, tag.evidence, tag)
     _ensure_live(tag)
     justification = (justification or "").strip()
     if len(justification) < 10:
@@ -493,6 +595,8 @@ def edit_tag(actor: User, tag: EvidenceTag, *, justification: str) -> EvidenceTa
             "Say in a sentence or two how this evidence shows the criterion.",
             field="justification",
         )
+    if region is not None:
+        _set_region(tag, _region(tag.evidence, region))
     tag.justification = justification
     tag.status = TagStatus.PENDING
     _event(tag, actor, "edited", justification=justification)
@@ -502,7 +606,7 @@ def edit_tag(actor: User, tag: EvidenceTag, *, justification: str) -> EvidenceTa
 
 def remove_tag(actor: User, tag: EvidenceTag) -> None:
     """Withdraw the tag (its row and history stay); removing a removed tag changes nothing."""
-    _ensure_editable(actor, tag.evidence, tag)
+    _ensure_taggable(actor, tag.evidence, tag)
     if tag.removed_at is None:
         tag.removed_at = db.utcnow()
         _event(tag, actor, "removed")
@@ -571,6 +675,61 @@ def evidence_query(apprenticeship: Apprenticeship, filters: EvidenceFilter) -> S
 
 def list_evidence(apprenticeship: Apprenticeship, filters: EvidenceFilter) -> list[Evidence]:
     return list(db.session.scalars(evidence_query(apprenticeship, filters)))
+
+
+#: Items on one page of the evidence list (the page and the API).
+EVIDENCE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class EvidencePage:
+    items: list[Evidence]
+    #: How many items match the filters in all.
+    total: int
+    #: Where the next page starts (pass as ``after``); None on the last page.
+    next: str | None
+
+
+def _cursor(item: Evidence) -> str:
+    return f"{item.activity_date.isoformat()}.{item.id}"
+
+
+def _after(cursor: str | None) -> tuple[dt.date, int] | None:
+    if not cursor:
+        return None
+    day, _, ident = cursor.partition(".")
+    try:
+        return dt.date.fromisoformat(day), int(ident)
+    except ValueError:
+        raise ValidationFailed(
+            "That page link is not valid; start again from the first page.", field="after"
+        ) from None
+
+
+def evidence_page(
+    apprenticeship: Apprenticeship,
+    filters: EvidenceFilter,
+    *,
+    after: str | None = None,
+    limit: int = EVIDENCE_PAGE_SIZE,
+) -> EvidencePage:
+    """One page of the list in its order (newest activity first, then newest item): a keyset
+    page, so page 40 costs what page 1 costs, and an item added meanwhile never shifts it."""
+    stmt = evidence_query(apprenticeship, filters)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    position = _after(after)
+    if position is not None:
+        day, ident = position
+        stmt = stmt.where(
+            or_(
+                Evidence.activity_date < day,
+                (Evidence.activity_date == day) & (Evidence.id < ident),
+            )
+        )
+    items = list(db.session.scalars(stmt.limit(limit + 1)))
+    more = len(items) > limit
+    items = items[:limit]
+    return EvidencePage(items, total or 0, _cursor(items[-1]) if more and items else None)
 
 
 # -- resumable uploads ---------------------------------------------------------------------

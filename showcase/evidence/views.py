@@ -14,6 +14,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,8 +27,9 @@ from wtforms.fields.choices import SelectChoice
 from showcase import db
 from showcase.accounts.models import User
 from showcase.errors import Forbidden, ShowcaseError, ValidationFailed
-from showcase.evidence import services
+from showcase.evidence import comments, direct, regions, services
 from showcase.evidence.forms import (
+    CommentForm,
     EvidenceDetailsForm,
     FilterForm,
     ReviewForm,
@@ -35,6 +37,7 @@ from showcase.evidence.forms import (
     WrittenEvidenceForm,
 )
 from showcase.evidence.loaders import (
+    get_comment_or_404,
     get_deleted_evidence_or_404,
     get_evidence_file_or_404,
     get_evidence_or_404,
@@ -44,11 +47,18 @@ from showcase.evidence.loaders import (
 from showcase.evidence.models import Evidence, EvidenceKind, TagStatus, UploadSession
 from showcase.evidence.permissions import (
     can_add_evidence,
+    can_comment,
     can_edit_evidence,
+    can_include_comment,
+    can_restore_evidence,
     can_review_tags,
+    can_see_comments,
+    can_tag_evidence,
+    recordable_kinds,
 )
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
+from showcase.security import page_csp
 from showcase.standards.services import doc_for
 from showcase.storage import (
     ACCEPTED,
@@ -64,6 +74,12 @@ from showcase.storage_ext import get_storage
 from showcase.web import flash_form_errors, form_post
 
 bp = Blueprint("evidence", __name__)
+
+# A tag's region in words ("1:05-2:30", "pages 3-5") and as the URL fragment that opens the file
+# there ("#t=65,150", "#page=3"): the item page, the matrix, the workspace and the manifest.
+bp.add_app_template_filter(regions.describe, "region_words")
+bp.add_app_template_filter(regions.media_fragment, "region_fragment")
+bp.add_app_template_global(regions.HINT, "REGION_HINT")
 
 
 def unit_choices(apprenticeship: Apprenticeship) -> list[SelectChoice]:
@@ -103,22 +119,46 @@ def index(apprenticeship_id: int) -> str:
             text=form.q.data or None,
             status=TagStatus(form.status.data) if form.status.data else None,
         )
-    items = services.list_evidence(apprenticeship, filters)
+    page = services.evidence_page(apprenticeship, filters, after=request.args.get("after"))
     retention = float(current_app.config["DELETED_EVIDENCE_RETENTION_DAYS"])
     deleted = (
-        services.recently_deleted(apprenticeship, retention, db.utcnow())
-        if current_user.id == apprenticeship.apprentice_id
+        [
+            item
+            for item in services.recently_deleted(apprenticeship, retention, db.utcnow())
+            if can_restore_evidence(current_user, item)
+        ]
+        if can_add_evidence(current_user, apprenticeship)
         else []
     )
     return render_template(
         "evidence/index.html",
         apprenticeship=apprenticeship,
-        items=items,
+        items=page.items,
+        page=page,
+        **_pager(apprenticeship, page),
         form=form,
         can_add=can_add_evidence(current_user, apprenticeship),
+        recording=bool(recordable_kinds(current_user, apprenticeship)),
+        recorded_by_line=services.recorded_by_line,
         deleted=deleted,
         retention=retention,
+        checking=direct.checking_uploads(apprenticeship)
+        if can_add_evidence(current_user, apprenticeship)
+        else [],
     )
+
+
+def _pager(apprenticeship: Apprenticeship, page: services.EvidencePage) -> dict[str, str | None]:
+    """Links to the next page and back to the first, keeping the filters."""
+    args = {k: v for k, v in request.args.to_dict().items() if k != "after"}
+
+    def link(**extra: str) -> str:
+        return url_for("evidence.index", apprenticeship_id=apprenticeship.id, **args, **extra)
+
+    return {
+        "next_url": link(after=page.next) if page.next else None,
+        "first_url": link() if request.args.get("after") else None,
+    }
 
 
 @bp.route("/apprenticeships/<int:apprenticeship_id>/evidence/new", methods=["GET", "POST"])
@@ -126,6 +166,10 @@ def index(apprenticeship_id: int) -> str:
 def new(apprenticeship_id: int) -> str | Response:
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     written = WrittenEvidenceForm(prefix="written")
+    staff_kinds = recordable_kinds(current_user, apprenticeship)
+    if staff_kinds and current_user.id != apprenticeship.apprentice_id:
+        # Staff record their own kinds only (``permissions.STAFF_KINDS``).
+        written.kind.choices = [SelectChoice(k.value, k.label) for k in staff_kinds]
     if request.method == "POST" and written.validate_on_submit():
         try:
             item = services.add_evidence(
@@ -145,13 +189,22 @@ def new(apprenticeship_id: int) -> str | Response:
             return redirect(url_for("evidence.show", evidence_id=item.id))
     if not can_add_evidence(current_user, apprenticeship):
         raise Forbidden("Only the apprentice adds evidence to their portfolio.")
-    return render_template(
+    storage = get_storage()
+    page = render_template(
         "evidence/new.html",
         apprenticeship=apprenticeship,
         written=written,
+        recording=bool(staff_kinds),
         max_size=format_size(current_app.config["MAX_UPLOAD_BYTES"]),
         accepted=ACCEPTED,
+        direct_uploads=direct.offered(storage),
     )
+    if not direct.offered(storage):
+        return page
+    # The page's script sends large files' parts straight to S3: allow that origin.
+    response = make_response(page)
+    response.headers["Content-Security-Policy"] = page_csp(connect_to=storage.upload_origin)
+    return response
 
 
 # -- single-request uploads: the page's script (raw body), the no-script form, the API ----------
@@ -251,6 +304,9 @@ def show(evidence_id: int) -> str:
     editable = can_edit_evidence(current_user, item)
     details = EvidenceDetailsForm(obj=item, prefix="details")
     details.kind.data = item.kind.value
+    if item.recorded_by_id is not None:
+        staff_kinds = recordable_kinds(current_user, apprenticeship)
+        details.kind.choices = [SelectChoice(k.value, k.label) for k in staff_kinds]
     tag_form = TagForm(prefix="tag")
     tag_form.reference.choices = unit_choices(apprenticeship)
     live_tags = [t for t in item.tags if t.removed_at is None]
@@ -265,7 +321,51 @@ def show(evidence_id: int) -> str:
         can_review=can_review_tags(current_user, apprenticeship) and not item.is_locked,
         file_type=file_type(item.file.mime_type) if item.file else None,
         file_size=format_size(item.file.size) if item.file else None,
+        can_tag=can_tag_evidence(current_user, item),
+        recorded_by=services.recorded_by_line(item),
+        **_thread(item),
     )
+
+
+def _thread(item: Evidence) -> dict[str, Any]:
+    """The comment thread's part of the item page (nothing for those outside it)."""
+    if not can_see_comments(current_user, item):
+        return {"comments": None}
+    thread = comments.list_comments(item)
+    return {
+        "comments": thread,
+        "comment_form": CommentForm(prefix="comment") if can_comment(current_user, item) else None,
+        "may_include": [c for c in thread if can_include_comment(current_user, c)],
+        "part_label": comments.part_label,
+    }
+
+
+@bp.post("/evidence/<int:evidence_id>/comments")
+@login_required
+def add_comment(evidence_id: int) -> Response:
+    item = get_evidence_or_404(current_user, evidence_id)
+    form = CommentForm(prefix="comment")
+    if form.validate_on_submit():
+        with form_post("Comment added."):
+            comments.add_comment(current_user, item, form.body.data)
+    else:
+        flash_form_errors(form)
+    return redirect(url_for("evidence.show", evidence_id=item.id) + "#comments")
+
+
+@bp.post("/comments/<int:comment_id>/include")
+@login_required
+def include_comment(comment_id: int) -> Response:
+    comment = get_comment_or_404(current_user, comment_id)
+    include = request.form.get("include") == "1"
+    comments.set_included(current_user, comment, include=include)
+    flash(
+        "The comment will go with your showcase."
+        if include
+        else "The comment will not go with your showcase.",
+        "success",
+    )
+    return redirect(url_for("evidence.show", evidence_id=comment.evidence_id) + "#comments")
 
 
 @bp.post("/evidence/<int:evidence_id>/edit")
@@ -305,6 +405,16 @@ def restore(evidence_id: int) -> Response:
     return redirect(url_for("evidence.show", evidence_id=item.id))
 
 
+def suggestion_of(form: TagForm) -> dict[str, Any]:
+    """The suggestion the tag came from, when the unit tagged is the one it suggested."""
+    if form.suggestion_rank.data and form.suggestion_ref.data == form.reference.data:
+        return {
+            "suggestion_rank": form.suggestion_rank.data,
+            "suggestion_ranker": form.suggestion_ranker.data or None,
+        }
+    return {}
+
+
 @bp.post("/evidence/<int:evidence_id>/tags")
 @login_required
 def add_tag(evidence_id: int) -> Response:
@@ -314,7 +424,12 @@ def add_tag(evidence_id: int) -> Response:
     if form.validate_on_submit():
         with form_post():
             tag = services.tag_evidence(
-                current_user, item, ref=form.reference.data, justification=form.justification.data
+                current_user,
+                item,
+                ref=form.reference.data,
+                justification=form.justification.data,
+                region=form.region.data or "",
+                **suggestion_of(form),
             )
             flash(f"Tagged to {tag.reference.number}. Your tutor will review it.", "success")
     else:
@@ -541,3 +656,70 @@ def upload_status(upload_id: str) -> Response:
 @login_required
 def append_upload(upload_id: str) -> Response:
     return upload_part_response(current_user, upload_id, "evidence.upload_status")
+
+
+# -- direct uploads to S3 (showcase.evidence.direct): the page's routes; the API has the same ---
+
+
+def direct_upload_body(upload: UploadSession, blueprint: str) -> dict[str, Any]:
+    """A direct upload's JSON (the page's and the API's): its progress and where to go next."""
+    item = upload.evidence_id
+    return {
+        **direct.progress(upload, get_storage()),
+        "url": url_for(f"{blueprint}.direct_upload_status", upload_id=upload.id),
+        "complete_url": url_for(f"{blueprint}.complete_direct_upload", upload_id=upload.id),
+        "evidence_url": url_for("evidence.show", evidence_id=item) if item else None,
+    }
+
+
+def start_direct_upload(actor: User, apprenticeship_id: int, filename: str, size: int) -> Any:
+    """Start a direct upload (the page's and the API's shell; the caller answers)."""
+    apprenticeship = get_apprenticeship_or_404(actor, apprenticeship_id)
+    declared = repr_digest(", ".join(request.headers.getlist("Repr-Digest")) or None)
+    config = current_app.config
+    return direct.start(
+        actor,
+        apprenticeship,
+        storage=get_storage(),
+        filename=filename,
+        size=size,
+        max_bytes=config["MAX_UPLOAD_BYTES"],
+        part_size=config["RESUMABLE_PART_BYTES"],
+        sha256=declared.hex() if declared is not None else None,
+    )
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/direct-uploads")
+@login_required
+def create_direct_upload(apprenticeship_id: int) -> tuple[Response, int]:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("size"), int):
+        raise ValidationFailed('Send JSON like {"filename": "talk.mp4", "size": 123456}.')
+    upload = start_direct_upload(
+        current_user, apprenticeship_id, str(payload.get("filename") or ""), payload["size"]
+    )
+    return jsonify(direct_upload_body(upload, "evidence")), 201
+
+
+@bp.get("/direct-uploads/<upload_id>")
+@login_required
+def direct_upload_status(upload_id: str) -> Response:
+    upload = get_upload_or_404(current_user, upload_id)
+    return jsonify(direct_upload_body(upload, "evidence"))
+
+
+@bp.post("/direct-uploads/<upload_id>/parts/<int:number>")
+@login_required
+def direct_upload_part(upload_id: str, number: int) -> Response:
+    upload = get_upload_or_404(current_user, upload_id)
+    payload = request.get_json(silent=True) or {}
+    sha256 = payload.get("sha256") if isinstance(payload, dict) else None
+    return jsonify(direct.presign_part(upload, number, sha256, storage=get_storage()))
+
+
+@bp.post("/direct-uploads/<upload_id>/complete")
+@login_required
+def complete_direct_upload(upload_id: str) -> tuple[Response, int]:
+    upload = get_upload_or_404(current_user, upload_id)
+    direct.complete(upload, storage=get_storage())
+    return jsonify(direct_upload_body(upload, "evidence")), 202

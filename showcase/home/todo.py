@@ -44,6 +44,9 @@ from showcase.standards.grading import grade_words
 from showcase.standards.models import Standard, StandardReference
 from showcase.standards.services import rules_for
 from showcase.submissions.models import GatewaySignoff, SignoffRole, Submission, SubmissionStatus
+from showcase.training import services as training
+from showcase.witnesses.models import WitnessState
+from showcase.witnesses.services import todo_requests
 
 #: Reviews due within this many days are listed for tutors ("due in the next 14 days").
 REVIEW_HORIZON_DAYS = 14
@@ -335,10 +338,12 @@ def _apprentice(user: User, today: dt.date) -> list[TodoItem]:
     learners = _cohort(user, today)
     items = _signature_items(learners, "apprentice", today)
     waiting = _waiting_months(items)
+    items += _witness_items(learners)
     learning = {learner.id: learner for learner in learners if learner.learning}
     if learning:
         items += _sent_back_items(learning)
         items += _quiet_items(learning, today, own=True)
+        items += _training_items(training.apprentice_todo(list(learning), today), learning)
     for learner in learners:
         standing = learner.standing
         if learner.learning:
@@ -457,6 +462,46 @@ def _sent_back_items(learning: dict[int, Learner]) -> list[TodoItem]:
     return items
 
 
+def _witness_items(learners: list[Learner]) -> list[TodoItem]:
+    """Witness statements asked for: waiting (news), or declined or expired (ask again). One
+    query for every learner (``showcase.witnesses.services.todo_requests``)."""
+    names = {learner.id: learner.name for learner in learners}
+    items = []
+    for request in todo_requests(list(names), db.utcnow()):
+        url = f"/apprenticeships/{request.apprenticeship_id}/witnesses"
+        whose = names[request.apprenticeship_id]
+        if request.state is WitnessState.WAITING:
+            items.append(
+                TodoItem(
+                    kind="witness_waiting",
+                    text=f"Witness statement asked of {request.witness_name}: waiting for them",
+                    whose=whose,
+                    url=url,
+                    urgency=Urgency.INFO,
+                    since=request.since,
+                    apprenticeship_id=request.apprenticeship_id,
+                )
+            )
+            continue
+        declined = request.state is WitnessState.DECLINED
+        items.append(
+            TodoItem(
+                kind="witness_declined" if declined else "witness_expired",
+                text=f"{request.witness_name} declined to give a witness statement: ask someone "
+                "else, or ask again"
+                if declined
+                else f"The witness link to {request.witness_name} expired unanswered: ask again",
+                whose=whose,
+                url=url,
+                urgency=Urgency.SOON,
+                since=request.since,
+                detail=f"Their reason: “{request.reason}”" if declined and request.reason else "",
+                apprenticeship_id=request.apprenticeship_id,
+            )
+        )
+    return items
+
+
 def marking_url() -> str | None:
     """The tutor's marking queue, once that page exists (it is being built beside this)."""
     if "marking.index" not in current_app.view_functions:
@@ -477,10 +522,12 @@ def _tutor(user: User, today: dt.date) -> list[TodoItem]:
     )
     items += _signoff_items(user, learners, SignoffRole.TRAINING_PROVIDER, today)
     items += _behind_items(learners, today)
+    items += _witness_items(learners)
     learning = {learner.id: learner for learner in learners if learner.learning}
     if learning:
         items += _marking_items(learning)
         items += _quiet_items(learning, today)
+        items += _training_items(training.tutor_todo(list(learning)), learning)
     return items
 
 
@@ -574,7 +621,30 @@ def _line_manager(user: User, today: dt.date) -> list[TodoItem]:
     items += _review_items(learners, today, horizon=None, skip=_waiting_months(items))
     items += _signoff_items(user, learners, SignoffRole.EMPLOYER, today)
     items += _behind_items(learners, today)
+    everyone = {learner.id: learner for learner in learners}
+    items += _training_items(training.line_manager_todo(list(everyone), today), everyone)
     return items
+
+
+def _training_items(
+    todos: list[training.TrainingTodo], learners: dict[int, Learner]
+) -> list[TodoItem]:
+    """Off-the-job training items (``showcase.training.services``: entries waiting for the
+    tutor, returned entries and months without active learning for the apprentice, the
+    under-delivery statement for the line manager), each in a fixed number of queries."""
+    return [
+        TodoItem(
+            kind=t.kind,
+            text=t.text,
+            whose=learners[t.apprenticeship_id].name,
+            url=t.url,
+            urgency=Urgency.SOON if t.soon else Urgency.NORMAL,
+            since=t.since,
+            detail=t.detail,
+            apprenticeship_id=t.apprenticeship_id,
+        )
+        for t in todos
+    ]
 
 
 def _assessor(user: User, today: dt.date) -> list[TodoItem]:

@@ -12,6 +12,7 @@ from flask import Flask
 def init_notifications(app: Flask) -> None:
     """Subscribe to the audit chain, schedule the digest and reminders, count unread in the nav."""
     from showcase import jobs
+    from showcase.coverage.days import refresh_all
     from showcase.evidence.jobs import purge_deleted_files
     from showcase.notifications import events, services
     from showcase.notifications.jobs import send_digests, send_reminders
@@ -38,5 +39,12 @@ def init_notifications(app: Flask) -> None:
         purge_deleted_files,
         cron_setting="PURGE_CRON",
         help="remove the files of evidence deleted longer than the retention period",
+    )
+    jobs.schedule(
+        app,
+        "coverage-days",
+        refresh_all,
+        cron_setting="COVERAGE_DAYS_CRON",
+        help="store each apprenticeship's gateway units covered on the day just closed",
     )
     app.context_processor(services.navigation_context)

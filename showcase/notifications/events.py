@@ -9,6 +9,7 @@ that same transaction. The person who acted is never told about their own action
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 
 from blinker import signal
@@ -21,7 +22,7 @@ from showcase.notifications import ics
 from showcase.notifications.models import Kind
 from showcase.notifications.services import absolute, notify
 from showcase.portfolios.models import Apprenticeship
-from showcase.reviews.models import SIGNERS, ProgressReview
+from showcase.reviews.models import SIGNERS, ProgressReview, ReviewScheduleChange
 from showcase.submissions.models import GatewaySignoff, SignoffRole, Submission
 
 #: The blinker signal ``showcase.audit.services.record`` sends with each new entry.
@@ -101,7 +102,10 @@ def review_invitation(review: ProgressReview) -> list[dict[str, str]]:
                 uid=f"review-{review.apprenticeship_id}-{review.month}@showcase",
                 summary=f"{review.month}-month progress review",
                 start=when,
+                end=when + dt.timedelta(minutes=review.duration_minutes or 60),
                 url=absolute(path),
+                location=review.location,
+                sequence=review.schedule_sequence,
             ),
         }
     ]
@@ -201,12 +205,77 @@ def grade_released(entry: AuditEntry) -> None:
         )
 
 
+def evidence_commented(entry: AuditEntry) -> None:
+    """A comment on an evidence item → the other people in its conversation (the apprentice,
+    tutor and line manager). Like every notification, it names nobody and quotes nothing."""
+    apprenticeship = _apprenticeship(entry)
+    if apprenticeship is None:
+        return
+    for person in _others(entry, _parties(apprenticeship)):
+        notify(
+            person,
+            Kind.EVIDENCE_COMMENT,
+            "A new comment on an evidence item",
+            f"/evidence/{entry.details.get('evidence_id')}#comments",
+            apprenticeship_id=apprenticeship.id,
+        )
+
+
+def review_scheduled(entry: AuditEntry) -> None:
+    """A review's meeting proposed or moved → an invitation with a calendar file to each of
+    the three parties, the tutor who set it included (it is their meeting too). Sent whatever
+    their notification choices: an invitation is the meeting itself, not news about it. One
+    email per change and person (its key), so a repeated entry sends nothing twice."""
+    from showcase.mail import find_delivery, queue_email
+    from showcase.reviews.services import invitation_text
+
+    change = db.session.get(ReviewScheduleChange, entry.details.get("change_id"))
+    if change is None:
+        return
+    review = change.review
+    subject, text = invitation_text(review, change)
+    path = f"/apprenticeships/{review.apprenticeship_id}/reviews/{review.month}"
+    calendar = ics.event(
+        uid=f"review-{review.apprenticeship_id}-{review.month}@showcase",
+        summary=f"{review.month}-month progress review",
+        start=change.scheduled_at,
+        end=change.scheduled_at + dt.timedelta(minutes=change.duration_minutes),
+        description=f"Progress review in Showcase: {absolute(path)}",
+        url=absolute(path),
+        location=change.location,
+        sequence=change.sequence,
+        stamp=change.changed_at,
+    )
+    for person in _parties(review.apprenticeship):
+        key = f"review-invitation:{change.id}:{person.id}"
+        if not person.is_active or find_delivery(key):
+            continue
+        queue_email(
+            key,
+            person.email,
+            subject,
+            f"{text}\n\nOpen the review: {absolute(path)}\n",
+            reason="review_invitation",
+            recipient_id=person.id,
+            attachments=[
+                {
+                    "filename": "progress-review.ics",
+                    "content_type": ics.CONTENT_TYPE,
+                    "content": calendar,
+                }
+            ],
+        )
+
+
 BUILDERS: dict[str, Callable[[AuditEntry], None]] = {
     "tag.sent_back": tag_reviewed,
     "tag.accepted": tag_reviewed,
     "review.signed": review_signed,
+    "review.scheduled": review_scheduled,
+    "review.rescheduled": review_scheduled,
     "gateway.signed_off": gateway_signed_off,
     "submission.locked": showcase_locked,
     "assessment.assigned": assessor_assigned,
     "assessment.released": grade_released,
+    "comment.added": evidence_commented,
 }

@@ -53,6 +53,8 @@ def event(
     description: str = "",
     url: str | None = None,
     stamp: dt.datetime | None = None,
+    sequence: int | None = None,
+    location: str = "",
 ) -> str:
     """The whole calendar file. A ``date`` start is an all-day event (ending the next day
     unless ``end`` says otherwise); a ``datetime`` start lasts an hour unless ``end`` says."""
@@ -78,6 +80,12 @@ def event(
         lines.append(f"DESCRIPTION:{escape_text(description)}")
     if url:
         lines.append(f"URL:{url}")
+    if location:
+        lines.append(f"LOCATION:{escape_text(location)}")
+    if sequence is not None:
+        # A changed event keeps its UID and raises SEQUENCE (RFC 5545 3.8.7.4), so calendars
+        # replace the copy they hold.
+        lines.append(f"SEQUENCE:{int(sequence)}")
     # A meeting takes the time; an all-day "due" marker does not.
     busy = isinstance(start, dt.datetime)
     lines += [f"TRANSP:{'OPAQUE' if busy else 'TRANSPARENT'}", "END:VEVENT", "END:VCALENDAR"]

@@ -24,6 +24,7 @@ class Kind(enum.StrEnum):
     SHOWCASE_LOCKED = "showcase_locked"
     ASSESSOR_ASSIGNED = "assessor_assigned"
     GRADE_RELEASED = "grade_released"
+    EVIDENCE_COMMENT = "evidence_comment"
 
     @property
     def info(self) -> KindInfo:
@@ -98,6 +99,11 @@ KINDS: dict[Kind, KindInfo] = {
         "A grade is released",
         "you are a party to an apprenticeship whose end-point assessment was graded",
         EmailMode.IMMEDIATELY,
+    ),
+    Kind.EVIDENCE_COMMENT: KindInfo(
+        "A comment on evidence",
+        "you are a party to an apprenticeship where someone commented on an evidence item",
+        EmailMode.DIGEST,
     ),
 }
 

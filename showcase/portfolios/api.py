@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from flask_login import current_user
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from showcase import db
@@ -33,6 +34,8 @@ class ApprenticeshipOut(BaseModel):
     line_manager: PersonOut
     provider: str
     tutor: PersonOut
+    planned_end_date: dt.date | None = None
+    planned_otj_hours: int | None = None
 
 
 class ApprenticeshipList(BaseModel):
@@ -49,6 +52,9 @@ class ApprenticeshipIn(BaseModel):
     start_date: dt.date
     line_manager_id: Id
     tutor_id: Id
+    #: The end of the practical period; at least the funding rules' minimum duration away.
+    planned_end_date: dt.date | None = None
+    planned_otj_hours: Annotated[int, Field(ge=0, le=100_000)] | None = None
 
 
 def serialise(item: Apprenticeship) -> ApprenticeshipOut:
@@ -63,6 +69,8 @@ def serialise(item: Apprenticeship) -> ApprenticeshipOut:
         line_manager=PersonOut(id=item.line_manager.id, name=item.line_manager.name),
         provider=item.provider.name,
         tutor=PersonOut(id=item.tutor.id, name=item.tutor.name),
+        planned_end_date=item.planned_end_date,
+        planned_otj_hours=item.planned_otj_hours,
     )
 
 
@@ -102,6 +110,8 @@ def create_apprenticeship() -> tuple[ApprenticeshipOut, int]:
         start_date=json.start_date,
         line_manager=db.session.get(User, json.line_manager_id),
         tutor=db.session.get(User, json.tutor_id),
+        planned_end_date=json.planned_end_date,
+        planned_otj_hours=json.planned_otj_hours,
     )
     return serialise(item), 201
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
-from wtforms.validators import DataRequired
+from wtforms import DateField, IntegerField, SelectField
+from wtforms.validators import DataRequired, NumberRange, Optional
 
 
 class ApprenticeshipForm(FlaskForm):
@@ -13,6 +13,10 @@ class ApprenticeshipForm(FlaskForm):
     start_date = DateField("Start date", validators=[DataRequired()])
     line_manager_id = SelectField("Line manager", coerce=int, validators=[DataRequired()])
     tutor_id = SelectField("Tutor", coerce=int, validators=[DataRequired()])
+    planned_end_date = DateField("Planned end date", validators=[Optional()])
+    planned_otj_hours = IntegerField(
+        "Planned off-the-job training hours", validators=[Optional(), NumberRange(0, 100_000)]
+    )
 
 
 class PartyForm(FlaskForm):

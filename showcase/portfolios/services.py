@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from blinker import signal
 from sqlalchemy import select
 
 from showcase import db
@@ -18,6 +19,11 @@ from showcase.portfolios.permissions import (
     visible_apprenticeships,
 )
 from showcase.standards.models import Standard
+
+#: Sent with a new apprenticeship, its plan set, before it is saved: a receiver may refuse the
+#: plan by raising (``showcase.training.services.check_plan``, the funding rules' minimum
+#: duration), so enrolment needs no import of the domains above it.
+PLAN_SET = "showcase.portfolios.plan-set"
 
 
 def _chosen(actor: User | None, person: User | None, role: Role, field: str) -> User:
@@ -42,8 +48,13 @@ def create_apprenticeship(
     start_date: dt.date,
     line_manager: User | None,
     tutor: User | None,
+    planned_end_date: dt.date | None = None,
+    planned_otj_hours: int | None = None,
 ) -> Apprenticeship:
     """Enrol ``apprentice`` on ``standard``; the employer and provider follow from the people.
+
+    The planned end date and off-the-job hours are checked against the funding rules by the
+    receivers of the ``PLAN_SET`` signal (``showcase.training``, which sits above this package).
 
     ``None`` stands for a person or standard not found: refused like anyone ``actor`` may not
     choose, and only after ``actor`` is known to be allowed to enrol at all.
@@ -83,7 +94,11 @@ def create_apprenticeship(
         line_manager=line_manager,
         provider=provider,
         tutor=tutor,
+        planned_end_date=planned_end_date,
+        planned_otj_hours=planned_otj_hours,
     )
+    # Refusals (a planned end date too soon for the minimum duration) raise from the receiver.
+    signal(PLAN_SET).send(apprenticeship)
     db.session.add(apprenticeship)
     for role, person in ((PartyRole.TUTOR, tutor), (PartyRole.LINE_MANAGER, line_manager)):
         db.session.add(

@@ -84,10 +84,13 @@ def new_apprenticeship() -> str | Response:
                 start_date=form.start_date.data,
                 line_manager=db.session.get(User, form.line_manager_id.data),
                 tutor=db.session.get(User, form.tutor_id.data),
+                planned_end_date=form.planned_end_date.data,
+                planned_otj_hours=form.planned_otj_hours.data,
             )
         except ShowcaseError as error:
             db.session.rollback()
-            getattr(form, f"{error.field}_id", form.apprentice_id).errors.append(error.message)
+            name = f"{error.field}_id" if hasattr(form, f"{error.field}_id") else error.field
+            getattr(form, str(name), form.apprentice_id).errors.append(error.message)
         else:
             flash(f"{item.apprentice.name} is enrolled on {item.standard.code}.", "success")
             return redirect(url_for("portfolios.apprenticeship", apprenticeship_id=item.id))

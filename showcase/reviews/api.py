@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_login import current_user
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
 
 from showcase import db
 from showcase.accounts.models import User
@@ -20,15 +20,60 @@ from showcase.reviews.models import (
     ActionOutcome,
     ProgressReview,
     ReviewAction,
+    ReviewScheduleChange,
 )
+from showcase.reviews.permissions import signer_role
+from showcase.reviews.sections import MAX_TEXT
 
 
 class ActionOut(BaseModel):
+    """A target agreed at the review: what, who (and their part), by when."""
+
     id: int
     text: str
     owner_id: int
     owner: str
+    #: apprentice, employer or tutor (None if the person no longer holds the part).
+    owner_role: str | None = None
     due_date: dt.date
+
+
+class SectionOut(BaseModel):
+    """One section as the caller may see it. A sensitive section (wellbeing) is listed only
+    for the apprentice and the tutor; for anybody else it is not there at all."""
+
+    key: str
+    title: str
+    #: apprentice, employer, tutor, or system (filled in by Showcase).
+    writer: str
+    sensitive: bool
+    #: What its writer wrote; for a system section of a signed review, what it said then.
+    text: str
+    written_by: str | None = None
+    written_at: dt.datetime | None = None
+    #: The caller may write it now.
+    can_write: bool
+
+
+class ScheduleChangeOut(BaseModel):
+    sequence: int
+    scheduled_at: dt.datetime
+    duration_minutes: int
+    location: str
+    reason: str
+    changed_by: str
+    changed_at: dt.datetime
+
+
+class ScheduleOut(BaseModel):
+    """The meeting; ``sequence`` is its calendar invitation's SEQUENCE (0 when first booked)."""
+
+    scheduled_at: dt.datetime
+    duration_minutes: int
+    location: str
+    sequence: int
+    #: Every proposal and change, oldest first, with who made it, when and why.
+    history: list[ScheduleChangeOut]
 
 
 class FollowUpOut(BaseModel):
@@ -51,6 +96,9 @@ class ReviewOut(BaseModel):
     actions: list[ActionOut] = []
     #: What became of the previous signed review's actions, recorded at this one.
     followups: list[FollowUpOut] = []
+    #: The review's sections in order, as the caller may see them.
+    sections: list[SectionOut] = []
+    schedule: ScheduleOut | None = None
 
 
 class ReviewList(BaseModel):
@@ -66,15 +114,80 @@ class FollowUpIn(BaseModel):
     note: text(ActionFollowUp.note) = ""
 
 
+class SectionIn(BaseModel):
+    text: text(MAX_TEXT)
+
+
+class ScheduleIn(BaseModel):
+    """Book the meeting, or move it (then ``reason`` is needed; the others are told)."""
+
+    starts_at: AwareDatetime
+    duration_minutes: int = Field(default=60, ge=10, le=480)
+    location: text(ProgressReview.location) = ""
+    reason: text(ReviewScheduleChange.reason) = ""
+
+
 class ActionIn(BaseModel):
     text: text(ReviewAction.text)
     owner_id: Id
     due_date: dt.date
 
 
-def serialise(month: int, due: dt.date, overdue: bool, review: ProgressReview | None) -> ReviewOut:
+def _sections(apprenticeship: Apprenticeship, review: ProgressReview | None) -> list[SectionOut]:
+    return [
+        SectionOut(
+            key=s.key,
+            title=s.title,
+            writer=s.writer,
+            sensitive=s.sensitive,
+            text=s.text,
+            written_by=s.written_by,
+            written_at=s.written_at,
+            can_write=s.can_write,
+        )
+        for s in services.sections_for(current_user, apprenticeship, review)
+    ]
+
+
+def _schedule(review: ProgressReview) -> ScheduleOut | None:
+    if review.scheduled_at is None:
+        return None
+    return ScheduleOut(
+        scheduled_at=review.scheduled_at,
+        duration_minutes=review.duration_minutes or 60,
+        location=review.location,
+        sequence=review.schedule_sequence,
+        history=[
+            ScheduleChangeOut(
+                sequence=c.sequence,
+                scheduled_at=c.scheduled_at,
+                duration_minutes=c.duration_minutes,
+                location=c.location,
+                reason=c.reason,
+                changed_by=c.changed_by.name,
+                changed_at=c.changed_at,
+            )
+            for c in review.schedule_changes
+        ],
+    )
+
+
+def serialise(
+    month: int,
+    due: dt.date,
+    overdue: bool,
+    review: ProgressReview | None,
+    apprenticeship: Apprenticeship | None = None,
+) -> ReviewOut:
+    """One review point; with ``apprenticeship``, also its sections as the caller sees them."""
     if review is None:
-        return ReviewOut(month=month, due_date=due, overdue=overdue, recorded=False)
+        return ReviewOut(
+            month=month,
+            due_date=due,
+            overdue=overdue,
+            recorded=False,
+            sections=_sections(apprenticeship, None) if apprenticeship is not None else [],
+        )
     return ReviewOut(
         month=month,
         due_date=due,
@@ -88,7 +201,12 @@ def serialise(month: int, due: dt.date, overdue: bool, review: ProgressReview | 
         snapshot=review.snapshot,
         actions=[
             ActionOut(
-                id=a.id, text=a.text, owner_id=a.owner_id, owner=a.owner.name, due_date=a.due_date
+                id=a.id,
+                text=a.text,
+                owner_id=a.owner_id,
+                owner=a.owner.name,
+                owner_role=signer_role(a.owner, review.apprenticeship),
+                due_date=a.due_date,
             )
             for a in review.actions
         ],
@@ -96,13 +214,15 @@ def serialise(month: int, due: dt.date, overdue: bool, review: ProgressReview | 
             FollowUpOut(action_id=f.action_id, outcome=f.outcome, note=f.note)
             for f in review.followups
         ],
+        sections=_sections(apprenticeship, review) if apprenticeship is not None else [],
+        schedule=_schedule(review),
     )
 
 
 def _one(apprenticeship: Apprenticeship, month: int, review: ProgressReview | None) -> ReviewOut:
     points = services.review_points(apprenticeship, [review] if review else [])
     point = next(p for p in points if p.month == month)
-    return serialise(month, point.due, point.overdue, review)
+    return serialise(month, point.due, point.overdue, review, apprenticeship)
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/reviews")
@@ -111,7 +231,9 @@ def list_reviews(apprenticeship_id: int) -> ReviewList:
     """Every review point of the apprenticeship, recorded or not."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     points = services.review_points(apprenticeship, services.list_reviews(apprenticeship))
-    return ReviewList(items=[serialise(p.month, p.due, p.overdue, p.review) for p in points])
+    return ReviewList(
+        items=[serialise(p.month, p.due, p.overdue, p.review, apprenticeship) for p in points]
+    )
 
 
 @bp.get("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>")
@@ -170,4 +292,37 @@ def post_sign(apprenticeship_id: int, month: int) -> ReviewOut:
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     review = services.ensure_review(current_user, apprenticeship, month)
     services.sign_review(current_user, review)
+    return _one(apprenticeship, month, review)
+
+
+@bp.put("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/sections/<key>")
+@spec.validate(json=SectionIn, resp=responses(403, 409, HTTP_200=ReviewOut), tags=["reviews"])
+def put_section(apprenticeship_id: int, month: int, key: str) -> ReviewOut:
+    """Write the caller's own section (the apprentice, line manager or tutor, each theirs;
+    403 for somebody else's, 404 for a key the review has no written section for, 409 once
+    signed by everyone). A change clears the signatures so far."""
+    body: SectionIn = validated_body()
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    review = services.ensure_review(current_user, apprenticeship, month)
+    services.save_section(current_user, review, key, body.text)
+    return _one(apprenticeship, month, review)
+
+
+@bp.put("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/schedule")
+@spec.validate(json=ScheduleIn, resp=responses(403, 409, HTTP_200=ReviewOut), tags=["reviews"])
+def put_schedule(apprenticeship_id: int, month: int) -> ReviewOut:
+    """Book the review's meeting, or move it with a reason (the tutor; 403 for anybody else).
+    The three parties get an invitation with a calendar file; a move sends the same event
+    (UID) with a higher SEQUENCE, and ``schedule.history`` keeps every change."""
+    body: ScheduleIn = validated_body()
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
+    review = services.ensure_review(current_user, apprenticeship, month)
+    services.schedule_review(
+        current_user,
+        review,
+        starts_at=body.starts_at,
+        duration_minutes=body.duration_minutes,
+        location=body.location,
+        reason=body.reason,
+    )
     return _one(apprenticeship, month, review)

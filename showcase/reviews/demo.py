@@ -1,5 +1,6 @@
-"""Demo evidence and reviews: Amira's signed 3-month review, Ben's open one (overdue) and a
-tag of his sent back with a comment.
+"""Demo evidence and reviews: Amira's signed 3-month review; Ben's 3-month review signed by all
+three with every section written and targets agreed, his 6-month review booked (the invitations
+with their calendar file are in the outbox); and a tag of his sent back with a comment.
 
 Rows are dated in the past (evidence created, tags accepted months ago) so the coverage chart
 and the review's "as of" figures tell a story. The coverage rollup follows through its flush
@@ -153,7 +154,70 @@ def add_demo_reviews(today: dt.date | None = None) -> None:
     for signer, hour in ((amira.tutor, 11), (amira.line_manager, 12), (amira.apprentice, 13)):
         services.sign_review(signer, review, now=_at(held, hour))
 
-    open_review = services.ensure_review(ben.tutor, ben, 3, today=today)
-    services.save_notes(
-        ben.line_manager, open_review, "Ben is keen; needs more third-party evidence."
+    _bens_reviews(ben, today)
+
+
+#: Ben's 3-month review, section by section (the wellbeing section is the tutor's, private).
+BEN_SECTIONS = (
+    (
+        "apprentice",
+        "apprentice_reflection",
+        "I can handle returns on my own now. Complaints on the phone still make me nervous; "
+        "I want to listen in on Jo's calls and then take some with her beside me.",
+    ),
+    (
+        "line_manager",
+        "employer_comments",
+        "Ben is reliable and customers like him. He can cover the service desk on Saturdays "
+        "from next month, which gives him complaints to handle.",
+    ),
+    (
+        "tutor",
+        "tutor_comments",
+        "A good start on knowledge units. Most of the evidence is Ben's own account: witness "
+        "statements and customer feedback are what the gateway needs next.",
+    ),
+    (
+        "tutor",
+        "wellbeing",
+        "Ben says the early shifts are tiring around college days. Agreed with him to ask "
+        "for the late shift on Thursdays; he knows he can talk to me at any time.",
+    ),
+)
+
+
+def _bens_reviews(ben: Apprenticeship, today: dt.date) -> None:
+    """Ben's 3-month review signed with every section; his 6-month review booked."""
+    held = min(add_months(ben.start_date, 3), today)
+    review = services.ensure_review(ben.tutor, ben, 3, today=held)
+    services.save_notes(ben.line_manager, review, "Ben is keen; needs more third-party evidence.")
+    people = {"apprentice": ben.apprentice, "line_manager": ben.line_manager, "tutor": ben.tutor}
+    for who, key, text in BEN_SECTIONS:
+        services.save_section(people[who], review, key, text, now=_at(held, 9))
+    services.add_action(
+        ben.tutor,
+        review,
+        text="Ask Jo for a witness statement about handling a complaint at the desk.",
+        owner=ben.apprentice,
+        due=held + dt.timedelta(days=28),
+    )
+    services.add_action(
+        ben.tutor,
+        review,
+        text="Put Ben on the Saturday service desk rota.",
+        owner=ben.line_manager,
+        due=held + dt.timedelta(days=14),
+    )
+    for signer, hour in ((ben.tutor, 11), (ben.line_manager, 12), (ben.apprentice, 13)):
+        services.sign_review(signer, review, now=_at(held, hour))
+
+    # The next one is booked for the morning it falls due (or next week, if that has passed).
+    day = max(add_months(ben.start_date, 6), today + dt.timedelta(days=7))
+    upcoming = services.ensure_review(ben.tutor, ben, 6, today=today)
+    services.schedule_review(
+        ben.tutor,
+        upcoming,
+        starts_at=dt.datetime.combine(day, dt.time(10), tzinfo=services.timezone()),
+        duration_minutes=60,
+        location="Northgate store, first-floor meeting room",
     )

@@ -36,3 +36,20 @@ def can_sign_review(
     if role is None or (review is not None and review.is_frozen):
         return False
     return review is None or review.signed_at(role) is None
+
+
+def can_read_sensitive(user: User, apprenticeship: Apprenticeship) -> bool:
+    """A sensitive section (wellbeing and support) is for the apprentice and the tutor only:
+    not the line manager, not an admin, not an assessor or quality assurer."""
+    return user.id in (apprenticeship.apprentice_id, apprenticeship.tutor_id)
+
+
+def can_write_section(user: User, apprenticeship: Apprenticeship, writer: str) -> bool:
+    """Each party writes their own sections (``writer`` is the template's: apprentice,
+    employer or tutor); nobody writes a system section or somebody else's."""
+    return writer != "system" and signer_role(user, apprenticeship) == writer
+
+
+def can_schedule_review(user: User, apprenticeship: Apprenticeship) -> bool:
+    """The tutor proposes the review's date and time, and moves it."""
+    return user.id == apprenticeship.tutor_id

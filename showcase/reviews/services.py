@@ -4,19 +4,33 @@ A review row is made the first time anything is recorded against a review point.
 apprentice, the line manager and the tutor have all signed, the review freezes: its coverage as
 of the review date is stored with it (JSON) and it becomes an evidence item of kind
 "progress_review". A frozen review never changes again (409).
+
+Sections (``showcase.reviews.sections``): each party writes their own; a changed section clears
+the signatures, as changed notes do; freezing writes every section of the template, system ones
+included, as rows, so the signed review reads the same for ever. The sensitive section (wellbeing)
+stays in its row and is shown to the apprentice and the tutor only: it is left out of the
+evidence item the review becomes, and so of the showcase and every export.
+
+Scheduling: the tutor proposes the meeting; each proposal or change is a
+``ReviewScheduleChange`` and an audit entry ("review.scheduled" / "review.rescheduled") that
+``showcase.notifications.events`` turns into invitations with a calendar file (same UID, the
+change's SEQUENCE).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from showcase import db
 from showcase.accounts.models import User
 from showcase.audit.services import record
+from showcase.coverage.forecast import forecast_for
 from showcase.coverage.services import report_at
 from showcase.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from showcase.evidence.models import Evidence, EvidenceKind
@@ -28,10 +42,26 @@ from showcase.reviews.models import (
     ActionOutcome,
     ProgressReview,
     ReviewAction,
+    ReviewScheduleChange,
+    ReviewSection,
 )
-from showcase.reviews.permissions import can_record_review, signer_role
+from showcase.reviews.permissions import (
+    can_read_sensitive,
+    can_record_review,
+    can_schedule_review,
+    can_write_section,
+    signer_role,
+)
+from showcase.reviews.sections import (
+    MAX_TEXT,
+    WRITER_LABELS,
+    SectionDef,
+    Template,
+    template_for,
+)
 from showcase.standards import sufficiency
 from showcase.standards.services import rules_for
+from showcase.training.services import HoursStatus, hours_status
 
 
 class ReviewFrozen(Conflict):
@@ -217,6 +247,12 @@ def sign_review(
         raise Forbidden("Only the apprentice, their line manager and their tutor sign reviews.")
     if review.signed_at(role) is not None:
         raise Conflict(f"You have already signed this review as {SIGNER_LABELS[role].lower()}.")
+    missing = missing_sections(review, role)
+    if missing:
+        raise SectionsMissing(
+            f"Write “{missing[0].title}” before you sign: it is yours to write.",
+            field=missing[0].key,
+        )
     now = now or db.utcnow()
     setattr(review, f"{role}_signed_at", now)
     setattr(review, f"{role}_signed_by_id", actor.id)
@@ -302,6 +338,12 @@ def summary(review: ProgressReview, snap: dict, since: sufficiency.Changes | Non
     lines.append(f"Gaps: {len(snap['gaps'])} units not yet covered.")
     if review.notes:
         lines += ["", "Notes:", review.notes]
+    for row in review.sections:
+        # The sensitive section never leaves the review: the evidence item this becomes is
+        # in the showcase, its exports and the assessor's view.
+        if row.is_sensitive or row.key in ("progress", "targets") or not row.text:
+            continue
+        lines += ["", f"{row.title}:", row.text]
     if review.followups:
         lines += ["", "Actions from the previous review:"]
         lines += [
@@ -320,6 +362,7 @@ def _freeze(actor: User, review: ProgressReview, now: dt.datetime) -> None:
     since = sufficiency.changes(before, snap)
     review.snapshot = snap
     review.frozen_at = now
+    _keep_every_section(review, snap, now.date())
     evidence = Evidence(
         apprenticeship=review.apprenticeship,
         title=f"{review.month}-month progress review",
@@ -332,3 +375,326 @@ def _freeze(actor: User, review: ProgressReview, now: dt.datetime) -> None:
     )
     db.session.add(evidence)
     review.evidence = evidence
+
+
+# ---- sections ------------------------------------------------------------------------------
+
+
+class SectionsMissing(Conflict):
+    code = "review_section_missing"
+
+
+def template_of(apprenticeship: Apprenticeship) -> Template:
+    """The sections of this apprenticeship's reviews: its training provider's, or the default."""
+    return template_for(apprenticeship.provider_id, current_app.config.get("REVIEW_SECTIONS_DIR"))
+
+
+def _row(review: ProgressReview, key: str) -> ReviewSection | None:
+    return next((r for r in review.sections if r.key == key), None)
+
+
+def missing_sections(review: ProgressReview, role: str) -> list[SectionDef]:
+    """The template's required sections ``role`` writes and has left empty."""
+    return [
+        d
+        for d in template_of(review.apprenticeship).written
+        if d.required and d.writer == role and not ((row := _row(review, d.key)) and row.text)
+    ]
+
+
+def save_section(
+    actor: User, review: ProgressReview, key: str, text: str, now: dt.datetime | None = None
+) -> ReviewSection:
+    """Write the actor's own section; a change clears the signatures so far."""
+    _refuse_if_frozen(review)
+    template = template_of(review.apprenticeship)
+    definition = template.get(key)
+    if definition is None or definition.is_system:
+        raise NotFound(f"This review has no section “{key}” that a person writes.")
+    if not can_write_section(actor, review.apprenticeship, definition.writer):
+        raise Forbidden(f"“{definition.title}” is written by {definition.writer_label}.")
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(f"Keep it under {MAX_TEXT:,} characters.", field="text")
+    row = _row(review, key)
+    if row is not None and row.text == text:
+        return row
+    if row is None:
+        row = ReviewSection(
+            review=review,
+            key=key,
+            position=template.sections.index(definition),
+            title=definition.title,
+            writer=definition.writer,
+            is_sensitive=definition.sensitive,
+        )
+        db.session.add(row)
+    row.text, row.written_by_id, row.written_at = text, actor.id, now or db.utcnow()
+    _clear_signatures(review)
+    db.session.flush()
+    # The text itself stays out of the audit log: admins read it, and it may be sensitive.
+    record(
+        actor,
+        "review.section_saved",
+        review,
+        apprenticeship_id=review.apprenticeship_id,
+        month=review.month,
+        section=key,
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """One section as one person sees it on the page or through the API."""
+
+    key: str
+    title: str
+    writer: str
+    sensitive: bool
+    hint: str
+    required: bool
+    text: str
+    written_by: str | None
+    written_at: dt.datetime | None
+    #: The viewer may write it now.
+    can_write: bool
+
+    @property
+    def is_system(self) -> bool:
+        return self.writer == "system"
+
+    @property
+    def writer_label(self) -> str:
+        return WRITER_LABELS[self.writer]
+
+
+def sections_for(
+    viewer: User, apprenticeship: Apprenticeship, review: ProgressReview | None
+) -> list[SectionView]:
+    """The review's sections in order, as ``viewer`` may see them: a sensitive section is left
+    out altogether for anybody but the apprentice and the tutor. A frozen review shows its rows
+    (every section as it was signed); an open one the template, with what is written so far."""
+    sensitive_ok = can_read_sensitive(viewer, apprenticeship)
+    rows = {r.key: r for r in review.sections} if review is not None else {}
+    if review is not None and review.is_frozen and rows:
+        defs = [
+            SectionDef(r.key, r.title, r.writer, r.is_sensitive)
+            for r in sorted(review.sections, key=lambda r: (r.position, r.id))
+        ]
+    else:
+        defs = list(template_of(apprenticeship).sections)
+    open_ = review is None or not review.is_frozen
+    views = []
+    for d in defs:
+        row = rows.get(d.key)
+        sensitive = row.is_sensitive if row is not None else d.sensitive
+        if sensitive and not sensitive_ok:
+            continue
+        views.append(
+            SectionView(
+                key=d.key,
+                title=row.title if row is not None else d.title,
+                writer=d.writer,
+                sensitive=sensitive,
+                hint=d.hint,
+                required=d.required,
+                text=row.text if row is not None else "",
+                written_by=row.written_by.name if row is not None and row.written_by else None,
+                written_at=row.written_at if row is not None else None,
+                can_write=open_ and can_write_section(viewer, apprenticeship, d.writer),
+            )
+        )
+    return views
+
+
+def _hours(value: object) -> str:
+    """``2``, ``2.5``, ``12.25``: hours without trailing zeros."""
+    return f"{float(value):.2f}".rstrip("0").rstrip(".")
+
+
+def month_names(months: list[str]) -> str:
+    """``["2026-10", "2026-11"]`` → ``October 2026, November 2026``."""
+    return ", ".join(f"{dt.date.fromisoformat(m + '-01'):%B %Y}" for m in months)
+
+
+def hours_text(status: HoursStatus | None, *, months: bool = True) -> str:
+    """The off-the-job hours in one line (what a frozen review keeps); ``months`` adds the
+    months without active learning."""
+    if status is None or (status.pace == "no_plan" and not status.approved_hours):
+        return "Not recorded."
+    line = f"{_hours(status.approved_hours)} hours approved"
+    if status.planned_hours is not None and status.pace != "no_plan":
+        line += (
+            f" of {_hours(status.expected_hours)} expected by now"
+            f" ({_hours(status.planned_hours)} planned in all)"
+            f"; {status.pace_words.lower()}."
+        )
+    else:
+        line += "; no plan of hours recorded."
+    if months and status.months_without_activity:
+        line += f" No active learning in {month_names(status.months_without_activity)}."
+    return line
+
+
+def next_review_text(apprenticeship: Apprenticeship, month: int) -> str:
+    """When the review after ``month`` falls due, and its meeting if one is set."""
+    later = [m for m in rules_for(apprenticeship.standard).review_points_months if m > month]
+    if not later:
+        return "This is the last review point of the standard."
+    nxt = later[0]
+    line = f"The {nxt}-month review is due on {due_date(apprenticeship, nxt):%-d %B %Y}."
+    booked = find_review(apprenticeship, nxt)
+    if booked is not None and booked.scheduled_at is not None:
+        line += f" Meeting: {when_text(booked.scheduled_at)}."
+    return line
+
+
+def _keep_every_section(review: ProgressReview, snap: dict, today: dt.date) -> None:
+    """At the freeze: a row for every section of the template, so the signed review keeps its
+    whole structure, and the system sections' words as they stood when it was signed."""
+    template = template_of(review.apprenticeship)
+    overall = snap["overall"]
+    forecast = forecast_for(review.apprenticeship, today)
+    system_text = {
+        "progress": f"{overall['covered']} of {overall['total']} units covered as of "
+        f"{review.held_on:%-d %B %Y}. Gateway forecast: {forecast.summary}",
+        "off_the_job": hours_text(hours_status(review.apprenticeship, today)),
+        "targets": "\n".join(
+            f"{a.text} ({a.owner.name}, by {a.due_date:%-d %B %Y})" for a in review.actions
+        )
+        or "No targets agreed.",
+        "next_review": next_review_text(review.apprenticeship, review.month),
+    }
+    for position, d in enumerate(template.sections):
+        row = _row(review, d.key)
+        if row is None:
+            row = ReviewSection(
+                review=review,
+                key=d.key,
+                position=position,
+                title=d.title,
+                writer=d.writer,
+                is_sensitive=d.sensitive,
+                text="",
+            )
+            db.session.add(row)
+        row.position = position
+        if d.is_system:
+            row.text = system_text[d.key]
+    db.session.flush()
+    db.session.expire(review, ["sections"])  # read again in position order
+
+
+# ---- scheduling ----------------------------------------------------------------------------
+
+
+def timezone() -> ZoneInfo:
+    """The zone meeting times are entered and shown in (``REVIEW_TIMEZONE``)."""
+    return ZoneInfo(current_app.config.get("REVIEW_TIMEZONE") or "Europe/London")
+
+
+def when_text(moment: dt.datetime) -> str:
+    """``Tuesday 12 January 2027, 14:30 (GMT)`` in the review time zone."""
+    local = moment.astimezone(timezone())
+    return f"{local:%A %-d %B %Y, %H:%M} ({local:%Z})"
+
+
+#: How far ahead a review may be booked.
+BOOKING_HORIZON = dt.timedelta(days=731)
+
+
+def schedule_review(
+    actor: User,
+    review: ProgressReview,
+    *,
+    starts_at: dt.datetime,
+    duration_minutes: int = 60,
+    location: str = "",
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> ReviewScheduleChange:
+    """Propose the review's meeting (the tutor), or move it (a reason is needed): the history
+    keeps each change, and the invitation goes out again with a higher SEQUENCE."""
+    _refuse_if_frozen(review)
+    if not can_schedule_review(actor, review.apprenticeship):
+        raise Forbidden("The tutor proposes the date and time of the review.")
+    if starts_at.tzinfo is None:
+        raise ValidationFailed("Give the time with its time zone.", field="starts_at")
+    if starts_at < (now or db.utcnow()):
+        raise ValidationFailed("Choose a date and time still to come.", field="starts_at")
+    if starts_at > (now or db.utcnow()) + BOOKING_HORIZON:
+        raise ValidationFailed("Choose a date within the next two years.", field="starts_at")
+    if not 10 <= duration_minutes <= 480:
+        raise ValidationFailed("A review lasts 10 minutes to 8 hours.", field="duration_minutes")
+    location, reason = (location or "").strip(), (reason or "").strip()
+    if len(location) > 500 or len(reason) > 500:
+        field = "location" if len(location) > 500 else "reason"
+        raise ValidationFailed("Keep it under 500 characters.", field=field)
+    first = review.scheduled_at is None
+    if not first:
+        unchanged = (review.scheduled_at, review.duration_minutes, review.location) == (
+            starts_at,
+            duration_minutes,
+            location,
+        )
+        if unchanged:
+            raise ValidationFailed("That is when and where it is already.", field="starts_at")
+        if not reason:
+            raise ValidationFailed("Say why the review moves: the others are told.", field="reason")
+        review.schedule_sequence += 1
+    review.scheduled_at = starts_at.astimezone(dt.UTC)
+    review.duration_minutes = duration_minutes
+    review.location = location
+    change = ReviewScheduleChange(
+        review=review,
+        sequence=review.schedule_sequence,
+        scheduled_at=review.scheduled_at,
+        duration_minutes=duration_minutes,
+        location=location,
+        reason=reason,
+        changed_by_id=actor.id,
+        changed_at=now or db.utcnow(),
+    )
+    db.session.add(change)
+    db.session.flush()
+    record(
+        actor,
+        "review.scheduled" if first else "review.rescheduled",
+        review,
+        apprenticeship_id=review.apprenticeship_id,
+        month=review.month,
+        change_id=change.id,
+        sequence=change.sequence,
+        scheduled_at=review.scheduled_at.isoformat(),
+    )
+    return change
+
+
+def invitation_text(review: ProgressReview, change: ReviewScheduleChange) -> tuple[str, str]:
+    """The invitation email's subject and body (no section's words: they may be sensitive)."""
+    apprenticeship = review.apprenticeship
+    moved = change.sequence > 0
+    subject = (
+        f"{'Moved: ' if moved else ''}{review.month}-month progress review of "
+        f"{apprenticeship.apprentice.name}, {when_text(change.scheduled_at)}"
+    )
+    lines = [
+        f"The {review.month}-month progress review of {apprenticeship.apprentice.name} "
+        + ("has moved." if moved else "is booked."),
+        "",
+        f"When: {when_text(change.scheduled_at)}, for {change.duration_minutes} minutes",
+        f"Where: {change.location or 'to be confirmed'}",
+        f"With: {apprenticeship.apprentice.name} (apprentice), "
+        f"{apprenticeship.line_manager.name} (line manager), "
+        f"{apprenticeship.tutor.name} (tutor)",
+    ]
+    if moved and change.reason:
+        lines.append(f"Why it moved: {change.reason}")
+    lines += [
+        "",
+        "Before the meeting, write your own section of the review in Showcase.",
+        "The calendar file attached adds the meeting to your calendar"
+        + (" (it updates the one you have)." if moved else "."),
+    ]
+    return subject, "\n".join(lines)

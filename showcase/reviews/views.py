@@ -11,16 +11,31 @@ from wtforms.fields.choices import SelectChoice
 
 from showcase import db
 from showcase.accounts.models import User
+from showcase.coverage.forecast import METHOD, forecast_for
 from showcase.coverage.services import report_at
 from showcase.errors import ValidationFailed
 from showcase.portfolios.loaders import get_apprenticeship_or_404
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews import services
-from showcase.reviews.forms import ActionForm, FollowUpForm, NotesForm, SignForm
-from showcase.reviews.models import SIGNER_LABELS, SIGNERS, ActionOutcome
-from showcase.reviews.permissions import can_edit_review, can_record_review, can_sign_review
+from showcase.reviews.forms import (
+    ActionForm,
+    FollowUpForm,
+    NotesForm,
+    ScheduleForm,
+    SectionForm,
+    SignForm,
+)
+from showcase.reviews.models import SIGNER_LABELS, SIGNERS, ActionOutcome, ProgressReview
+from showcase.reviews.permissions import (
+    can_edit_review,
+    can_record_review,
+    can_schedule_review,
+    can_sign_review,
+    signer_role,
+)
 from showcase.standards import sufficiency
 from showcase.standards.services import rules_for
+from showcase.training.services import hours_status
 
 bp = Blueprint("reviews", __name__)
 
@@ -41,7 +56,11 @@ def index(apprenticeship_id: int) -> str:
     today = dt.date.today()
     points = services.review_points(apprenticeship, services.list_reviews(apprenticeship), today)
     return render_template(
-        "reviews/index.html", apprenticeship=apprenticeship, points=points, today=today
+        "reviews/index.html",
+        apprenticeship=apprenticeship,
+        points=points,
+        today=today,
+        when_text=services.when_text,
     )
 
 
@@ -62,7 +81,24 @@ def _action_form(apprenticeship: Apprenticeship, **kwargs: object) -> ActionForm
     return form
 
 
-def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None = None) -> str:
+def _schedule_form(review: ProgressReview | None, **kwargs: object) -> ScheduleForm:
+    if review is None or review.scheduled_at is None or "formdata" not in kwargs:
+        return ScheduleForm(**kwargs)
+    local = review.scheduled_at.astimezone(services.timezone()).replace(tzinfo=None)
+    return ScheduleForm(
+        starts_at=local,
+        duration_minutes=review.duration_minutes,
+        location=review.location,
+        **kwargs,
+    )
+
+
+def _render(
+    apprenticeship_id: int,
+    month: int,
+    action_form: ActionForm | None = None,
+    schedule_form: ScheduleForm | None = None,
+) -> str:
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
     due = services.due_date(apprenticeship, month)
     review = services.find_review(apprenticeship, month)
@@ -88,6 +124,9 @@ def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None =
         for a in (earlier.actions if earlier else [])
     }
     rules = rules_for(apprenticeship.standard)
+    sections = services.sections_for(current_user, apprenticeship, review)
+    frozen_text = {r.key: r.text for r in review.sections} if review and review.is_frozen else {}
+    role = signer_role(current_user, apprenticeship)
     return render_template(
         "reviews/show.html",
         apprenticeship=apprenticeship,
@@ -111,6 +150,27 @@ def _render(apprenticeship_id: int, month: int, action_form: ActionForm | None =
         action_form=action_form
         or _action_form(apprenticeship, formdata=None, due_date=today + dt.timedelta(days=28)),
         sign_form=SignForm(),
+        sections=sections,
+        frozen_text=frozen_text,
+        section_forms={
+            s.key: SectionForm(prefix=f"section-{s.key}", formdata=None, text=s.text)
+            for s in sections
+            if s.can_write
+        },
+        own_empty=[s for s in sections if s.writer == role and not s.is_system and not s.text],
+        hours=None if frozen_text else hours_status(apprenticeship, today),
+        hours_line=services.hours_text,
+        month_names=services.month_names,
+        # Today's forecast on an open review; a signed one keeps the line it had (progress).
+        forecast=None if frozen_text else forecast_for(apprenticeship, today, report=report),
+        forecast_method=METHOD,
+        next_review=frozen_text.get("next_review")
+        or services.next_review_text(apprenticeship, month),
+        can_schedule=can_schedule_review(current_user, apprenticeship)
+        and not (review and review.is_frozen),
+        schedule_form=schedule_form or _schedule_form(review, formdata=None),
+        when_text=services.when_text,
+        timezone_name=services.timezone().key,
     )
 
 
@@ -189,3 +249,54 @@ def sign(apprenticeship_id: int, month: int) -> Response:
     else:
         flash("Signed.", "success")
     return _here(apprenticeship_id, month)
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/sections/<key>")
+@login_required
+def save_section(apprenticeship_id: int, month: int, key: str) -> Response:
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
+    form = SectionForm(prefix=f"section-{key}")
+    if not form.validate_on_submit():
+        raise ValidationFailed("Your section could not be saved; keep it under 20,000 characters.")
+    review = services.ensure_review(current_user, apprenticeship, month)
+    services.save_section(current_user, review, key, form.text.data or "")
+    flash("Your section is saved.", "success")
+    return redirect(
+        url_for("reviews.show", apprenticeship_id=apprenticeship_id, month=month)
+        + f"#section-{key}"
+    )
+
+
+@bp.post("/apprenticeships/<int:apprenticeship_id>/reviews/<int:month>/schedule")
+@login_required
+def schedule(apprenticeship_id: int, month: int) -> Response | str:
+    apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id, parties=True)
+    form = ScheduleForm()
+    if form.validate_on_submit():
+        starts_at = form.starts_at.data.replace(tzinfo=services.timezone())
+        try:
+            review = services.ensure_review(current_user, apprenticeship, month)
+            moved = review.scheduled_at is not None
+            services.schedule_review(
+                current_user,
+                review,
+                starts_at=starts_at,
+                duration_minutes=form.duration_minutes.data,
+                location=form.location.data or "",
+                reason=form.reason.data or "",
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            getattr(form, error.field or "starts_at").errors.append(error.message)
+        else:
+            flash(
+                "Review moved: everyone gets the updated invitation."
+                if moved
+                else "Review booked: everyone gets an invitation with a calendar file.",
+                "success",
+            )
+            return redirect(
+                url_for("reviews.show", apprenticeship_id=apprenticeship_id, month=month)
+                + "#schedule-heading"
+            )
+    return _render(apprenticeship_id, month, schedule_form=form)

@@ -44,10 +44,12 @@ def import_(files: tuple[str, ...], bundled: bool) -> None:
     """Import data files (all or nothing)."""
     if not files and not bundled:
         raise click.UsageError("Name data files, or pass --bundled.")
+    changes: list[str] = []
     try:
-        results = services.import_bundled() if bundled else []
+        results = services.import_bundled(changes=changes) if bundled else []
         for name in files:
-            results.append(services.import_standard(*services.read_file(Path(name))))
+            doc, sha = services.read_file(Path(name))
+            results.append(services.import_standard(doc, sha, changes=changes))
     except ShowcaseError as error:
         db.session.rollback()
         click.echo(f"✗ {error.message}\nNothing was imported.", err=True)
@@ -55,6 +57,8 @@ def import_(files: tuple[str, ...], bundled: bool) -> None:
     db.session.commit()
     for standard, outcome in results:
         click.echo(f"{standard.key}: {outcome}")
+    for line in changes:
+        click.echo(f"  {line}")
 
 
 @standards_cli.command("list")

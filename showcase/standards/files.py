@@ -84,7 +84,7 @@ def load_text(text: str, filename: str) -> StandardDoc:
         k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith(EXTENSION_PREFIX))
     }
     try:
-        return StandardDoc.model_validate(data)
+        doc = StandardDoc.model_validate(data)
     except ValidationError as error:
         problems = [(_path(e["loc"]), _problem(e)) for e in error.errors()]
         raise StandardFileError(filename, *problems[0], problems=problems) from error
@@ -92,6 +92,17 @@ def load_text(text: str, filename: str) -> StandardDoc:
         raise StandardFileError(
             filename, error.field, error.problem, problems=error.problems
         ) from error
+    # An organisation's criteria come only from a supplement, never from the plan's own file.
+    if doc.supplement is not None:
+        raise StandardFileError(filename, "supplement", "a plan's file cannot name a supplement")
+    marked = [c.ref for c in doc.criteria() if c.supplement is not None]
+    if marked:
+        raise StandardFileError(
+            filename,
+            "supplement",
+            f"{marked[0]}: a plan's own criteria cannot be marked as a supplement's",
+        )
+    return doc
 
 
 def load_file(path: str | Path) -> StandardDoc:

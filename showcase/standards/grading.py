@@ -19,6 +19,10 @@ yet assessed*: it never counts as met. Rules, in order of precedence:
 6. A pass whose distinction cannot be decided from the data is never a bare pass: the result
    carries ``distinction="undetermined"``, records the grade as ``pass_distinction_undetermined``
    and says so in its headline ("Pass — distinction cannot be determined: …").
+7. A document merged with an assessment organisation's supplement (showcase.standards.
+   supplements) grades with that organisation's criteria where the plan has none; the result's
+   ``supplement`` and its explanation name whose criteria they are, never passing them off as
+   the plan's.
 """
 
 from __future__ import annotations
@@ -113,6 +117,9 @@ class AssessmentResult:
     not_met_refs: tuple[str, ...]
     missing_refs: tuple[str, ...]
     contexts: tuple[str, ...] | None
+    #: Whose criteria filled the plan's gaps, e.g. "criteria of Example EPA, not of the plan
+    #: (supplement version 1)"; None when graded with the plan's data alone.
+    supplement: str | None = None
 
     def method(self, key: str) -> MethodResult:
         """One method's result by key (KeyError if unknown)."""
@@ -149,6 +156,13 @@ def grade(
 
     methods = tuple(_grade_method(m, applicable, judgements) for m in doc.methods)
     explanation = [line for m in methods for line in m.explanation]
+    supplement = doc.supplement.label if doc.supplement is not None else None
+    if doc.supplement is not None:
+        explanation.insert(
+            0,
+            "Where the plan's own criteria are missing, this grade uses "
+            f"“{doc.supplement.title}”: the {doc.supplement.label}.",
+        )
     if overall_rule is not None and overall_rule != doc.plan.overall_rule:
         explanation.append(
             f"Overall rule: {rule} (chosen instead of the file's default, {doc.plan.overall_rule})."
@@ -181,6 +195,7 @@ def grade(
             not_met_refs=not_met,
             missing_refs=missing,
             contexts=chosen,
+            supplement=supplement,
         )
 
     lowest, low_score = _combine(doc, rule, [m.lowest for m in methods])
@@ -235,6 +250,7 @@ def grade(
         not_met_refs=not_met,
         missing_refs=missing,
         contexts=chosen,
+        supplement=supplement,
     )
 
 
@@ -312,6 +328,13 @@ def _grade_method(
         + (f", {len(p_missing)} not yet judged" if p_missing else "")
         + "."
     ]
+    for level, group in (("pass", passes), ("distinction", distinctions)):
+        added = [c for c in group if c.supplement]
+        if added:
+            lines.append(
+                f"{title}: {len(added)} of its {len(group)} {level} criteria are the "
+                f"{added[0].supplement}."
+            )
 
     undetermined = False
     if required is None:

@@ -12,6 +12,7 @@ import enum
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from showcase.accounts.models import Organisation
 from showcase.db import Base, str_enum, utcnow
 
 
@@ -72,3 +73,47 @@ class StandardReference(Base):
     position: Mapped[int] = mapped_column(Integer)
 
     standard: Mapped[Standard] = relationship(back_populates="references")
+
+
+class StandardSupplement(Base):
+    """An assessment organisation's own criteria for what a standard version's plan leaves
+    missing (showcase.standards.supplements). Kept apart from the plan's file and rows: each
+    upload is a new version, older versions stay, and only that organisation grades with it."""
+
+    __tablename__ = "standard_supplements"
+    __table_args__ = (UniqueConstraint("standard_id", "organisation_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    standard_id: Mapped[int] = mapped_column(ForeignKey("standards.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    #: 1, 2, … per standard version and organisation; the highest is the one graded with.
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(300))
+    #: The file says its criteria are an illustrative example, not an organisation's real ones.
+    is_illustrative: Mapped[bool] = mapped_column(default=False)
+    #: The validated supplement file, as JSON (never merged into ``Standard.document``).
+    document: Mapped[dict] = mapped_column(JSON)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    standard: Mapped[Standard] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+
+class SupplementCriterion(Base):
+    """A criterion row (``standard_references``) that a supplement adds, not the plan: judgements
+    need a row to point at, and this link keeps such rows apart from the plan's own."""
+
+    __tablename__ = "standard_supplement_criteria"
+
+    supplement_id: Mapped[int] = mapped_column(
+        ForeignKey("standard_supplements.id"), primary_key=True
+    )
+    reference_id: Mapped[int] = mapped_column(
+        ForeignKey("standard_references.id"), primary_key=True, unique=True
+    )
+
+    supplement: Mapped[StandardSupplement] = relationship()
+    reference: Mapped[StandardReference] = relationship()

@@ -11,3 +11,15 @@ def can_read_standards(user: User) -> bool:
     Importing them is an operator's job (``flask standards import``), not a permission.
     """
     return user.is_authenticated
+
+
+def can_manage_supplements(user: User) -> bool:
+    """An assessment organisation's administrator imports that organisation's supplements."""
+    from showcase.accounts.models import OrganisationKind, Role
+
+    return (
+        user.is_authenticated
+        and user.role is Role.ADMIN
+        and user.organisation is not None
+        and user.organisation.kind is OrganisationKind.ASSESSMENT_ORGANISATION
+    )

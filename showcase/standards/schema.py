@@ -132,6 +132,10 @@ class CriterionSpec(_Model):
     uncertain: Text | None = None
     source: SourceMark | None = None
     note: Text | None = None
+    #: Whose criterion this is when an assessment organisation's supplement adds it, e.g.
+    #: "criteria of Example EPA, not of the plan (supplement version 2)". Only a document merged
+    #: by showcase.standards.supplements sets it; a plan's own file may not.
+    supplement: Text | None = None
 
 
 class ModuleSpec(_Model):
@@ -363,6 +367,8 @@ class Criterion:
     context: str | None = None
     #: The unit this criterion judges (competency scheme), else None.
     unit_ref: str | None = None
+    #: Whose criterion it is when a supplement adds it (not the plan's); None for the plan's own.
+    supplement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +420,25 @@ def _full_text(text: str, points: tuple[str, ...]) -> str:
     return "\n".join([text, *(f"• {p}" for p in points)])
 
 
+class SupplementSource(_Model):
+    """Set on a document merged with an assessment organisation's supplement: whose it is."""
+
+    organisation: Text
+    version: int = Field(ge=1)
+    title: Text
+    illustrative: bool = False
+
+    @property
+    def label(self) -> str:
+        """e.g. "criteria of Example EPA, not of the plan (supplement version 2)"."""
+        label = (
+            f"criteria of {self.organisation}, not of the plan (supplement version {self.version})"
+        )
+        if self.illustrative:
+            label += " — an illustrative example, not a real organisation's criteria"
+        return label
+
+
 class StandardDoc(_Model):
     """One standard version: the validated file plus a read-only API over it."""
 
@@ -436,6 +461,8 @@ class StandardDoc(_Model):
     sufficiency: Sufficiency
     #: The file's top-level ``gaps:`` (renamed here because ``gaps()`` lists every gap).
     file_gaps: tuple[Gap, ...] = Field(default=(), alias="gaps")
+    #: Set only on a document merged with a supplement (showcase.standards.supplements).
+    supplement: SupplementSource | None = None
 
     # populate_by_name: model_dump_json() writes "file_gaps", which must validate back.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -859,6 +886,7 @@ class _ModuleBuild:
             source=c.source,
             note=c.note,
             context=c.context,
+            supplement=c.supplement,
         )
 
     def statement_criteria(self, statements: list[Statement]) -> list[Criterion]:
@@ -866,7 +894,9 @@ class _ModuleBuild:
         criteria``: the source's criterion cells are missing)."""
         spec, mpath = self.spec, self.mpath
         spath = f"{mpath}.statements_as_pass_criteria"
-        if spec.pass_criteria:
+        # A supplement may add an organisation's pass criteria beside the statements judged in
+        # their place; the plan's own file uses one or the other.
+        if any(c.supplement is None for c in spec.pass_criteria):
             self.problems.append((spath, "the module already has pass_criteria; use one or other"))
         if not spec.statements:
             self.problems.append((spath, "the module has no statements to judge"))

@@ -86,6 +86,8 @@ class UploadedPart:
     part_number: int
     etag: str
     size: int
+    #: Base64 SHA-256 of the part, for uploads begun with checksums (direct uploads to S3).
+    checksum_sha256: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@ nothing is stored.
 Request bodies are read through ``RequestBody``, which refuses a body that ends before the
 length its client announced, and carries the SHA-256 the client may declare for the whole file
 (RFC 9530 ``Repr-Digest``), which ``ingest()`` checks before anything is stored.
+
+A multipart form's file part (the upload page without script) is written by the form parser
+straight into staging as a ``StagedUpload``, hashed and counted as it arrives, and ``ingest()``
+takes that file as it is: the bytes are written once, as for a raw body, instead of being spooled
+to a temporary file by the parser and then copied again into staging.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.wrappers import Request
@@ -253,6 +258,59 @@ def _copy_limited(
         out.write(chunk)
 
 
+class StagedUpload:
+    """A form's file part, written into staging by the form parser as it arrives.
+
+    Werkzeug's parser writes each file part to whatever ``Request._get_file_stream`` returns,
+    then seeks it back to the start and wraps it in a FileStorage. This one is a real file in
+    the storage's staging folder that hashes and counts what is written and refuses a part past
+    ``max_bytes`` while it streams. ``ingest()`` claims the file instead of copying it; a part
+    nobody claims (a refused form, a request that failed) is removed when it is closed, which
+    the request does when it ends.
+    """
+
+    def __init__(self, staging: Path, *, max_bytes: int) -> None:
+        fd, name = tempfile.mkstemp(dir=staging, prefix="form-", suffix=".tmp")
+        self.path = Path(name)
+        self._file: BinaryIO = os.fdopen(fd, "w+b")
+        self._digest = hashlib.sha256()
+        self.size = 0
+        self.max_bytes = max_bytes
+        self._claimed = False
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.max_bytes:
+            self.close()
+            raise too_large(self.max_bytes)
+        self._digest.update(data)
+        return self._file.write(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def claim(self) -> Path:
+        """Hand the finished file over (to be adopted or removed by the caller)."""
+        self._file.close()
+        self._claimed = True
+        return self.path
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        if not self._claimed:
+            self.path.unlink(missing_ok=True)
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def __getattr__(self, name: str) -> Any:
+        # read, seek, tell, readable, seekable, flush… are the file's own.
+        return getattr(self._file, name)
+
+
 def check_digest(sha256_hex: str, declared: bytes | None) -> None:
     """Refuse a file whose SHA-256 is not the one its client declared (if it declared one)."""
     if declared is not None and bytes.fromhex(sha256_hex) != declared:
@@ -261,6 +319,21 @@ def check_digest(sha256_hex: str, declared: bytes | None) -> None:
             "Repr-Digest you declared, so nothing was stored. Upload it again.",
             field="digest",
         )
+
+
+def _stage(
+    stream: ReadableStream, storage: Storage, *, max_bytes: int, chunk_size: int
+) -> tuple[int, str, Path]:
+    """Copy ``stream`` to a new file in staging; (size, sha256, path), or nothing left."""
+    fd, tmp_name = tempfile.mkstemp(dir=storage.staging_dir(), prefix="ingest-", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os_errors("stage the upload"), os.fdopen(fd, "wb") as out:
+            size, sha256 = _copy_limited(stream, out, max_bytes=max_bytes, chunk_size=chunk_size)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return size, sha256, tmp
 
 
 def ingest(
@@ -281,11 +354,15 @@ def ingest(
     if max_bytes <= 0 or chunk_size <= 0:
         raise ValueError("max_bytes and chunk_size must be positive")
     name = display_name(filename)
-    fd, tmp_name = tempfile.mkstemp(dir=storage.staging_dir(), prefix="ingest-", suffix=".tmp")
-    tmp = Path(tmp_name)
+    if isinstance(stream, StagedUpload):
+        # Already in staging, hashed and counted by the form parser: take it as it is.
+        size, sha256, tmp = stream.size, stream.sha256, stream.claim()
+        if size > max_bytes:
+            tmp.unlink(missing_ok=True)
+            raise too_large(max_bytes)
+    else:
+        size, sha256, tmp = _stage(stream, storage, max_bytes=max_bytes, chunk_size=chunk_size)
     try:
-        with os_errors("stage the upload"), os.fdopen(fd, "wb") as out:
-            size, sha256 = _copy_limited(stream, out, max_bytes=max_bytes, chunk_size=chunk_size)
         if isinstance(stream, RequestBody) and stream.sha256 is not None:
             check_digest(sha256, stream.sha256)
         ftype = sniff(tmp)

@@ -61,6 +61,9 @@ def _fsync_dir(path: Path) -> None:
 class LocalStorage:
     """Write-once storage in a directory tree on the local filesystem."""
 
+    #: Parts always pass through the app: there is no address a client could send them to.
+    direct_uploads = False
+
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).resolve()
         self._staging = self.root / STAGING

@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 import boto3
 from boto3.exceptions import S3UploadFailedError
@@ -133,9 +134,15 @@ class S3Storage:
                     retries={"max_attempts": 3, "mode": "standard"},
                     connect_timeout=5,
                     read_timeout=60,
+                    # Reads are hashed by Showcase itself (SHA-256 of every file, checked against
+                    # the row). botocore's own check of a download would compare a multipart
+                    # object's composite checksum with the whole file's, which some S3 servers
+                    # (moto) send without the "-<parts>" that tells them apart.
+                    response_checksum_validation="when_required",
                 ),
             )
         self.client = client
+        self._upload_origin: str | None = None
         self.transfer_config = transfer_config or DEFAULT_TRANSFER_CONFIG
         self.frozen_retention_days = frozen_retention_days
         self._staging = Path(staging_dir) if staging_dir else None
@@ -406,14 +413,72 @@ class S3Storage:
 
     # -- resumable uploads -----------------------------------------------------------------
 
-    def begin_multipart(self, key: str) -> str:
-        """Start a native S3 multipart upload to a new key."""
+    #: Clients may send a multipart upload's parts to S3 themselves (presigned part URLs).
+    direct_uploads = True
+
+    def begin_multipart(self, key: str, *, checksums: bool = False) -> str:
+        """Start a native S3 multipart upload to a new key; ``checksums`` makes S3 require
+        and check each part's SHA-256 (direct uploads, whose parts never pass through us)."""
         validate_key(key)
         if self._head(key) is not None:
             raise ObjectExists(key)
+        extra = {"ChecksumAlgorithm": "SHA256"} if checksums else {}
         with self._errors("start the upload", key):
-            response = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))
+            response = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self._key(key), **extra
+            )
         return str(response["UploadId"])
+
+    @property
+    def upload_origin(self) -> str:
+        """The origin (scheme://host[:port]) presigned URLs point at: a page that sends parts
+        there must allow it in its Content-Security-Policy."""
+        if self._upload_origin is None:
+            url = self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": self._key("probe")}
+            )
+            parts = urlsplit(url)
+            self._upload_origin = f"{parts.scheme}://{parts.netloc}"
+        return self._upload_origin
+
+    def presign_part(
+        self, upload_id: str, key: str, part_number: int, sha256_b64: str, expires_in: int
+    ) -> str:
+        """A URL the client PUTs one part to, with the header ``x-amz-checksum-sha256`` set to
+        ``sha256_b64``: the checksum is part of the signature, so S3 refuses the part if its
+        bytes do not match (or the header is changed)."""
+        validate_part_number(part_number)
+        validate_key(key)
+        with self._errors("prepare the part's address", key, upload_id):
+            return str(
+                self.client.generate_presigned_url(
+                    "upload_part",
+                    Params={
+                        "Bucket": self.bucket,
+                        "Key": self._key(key),
+                        "UploadId": upload_id,
+                        "PartNumber": part_number,
+                        "ChecksumSHA256": sha256_b64,
+                    },
+                    ExpiresIn=expires_in,
+                )
+            )
+
+    def copy_to(self, key: str, new_key: str) -> StoredObject:
+        """Copy an object to a new key inside S3 (a multipart copy when large): the bytes never
+        pass through the app."""
+        validate_key(key)
+        validate_key(new_key)
+        if self._head(new_key) is not None:
+            raise ObjectExists(new_key)
+        with self._errors("copy the file", key):
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": self._key(key)},
+                self.bucket,
+                self._key(new_key),
+                Config=self.transfer_config,
+            )
+        return StoredObject(key=new_key, size=self.size(new_key))
 
     def _check_upload(self, upload_id: str, key: str, action: str) -> None:
         """Raise UploadNotFound unless the upload is open (one cheap ListParts call)."""
@@ -474,7 +539,15 @@ class S3Storage:
                 UploadId=upload_id,
                 MultipartUpload={
                     "Parts": [
-                        {"PartNumber": part.part_number, "ETag": f'"{part.etag}"'}
+                        {
+                            "PartNumber": part.part_number,
+                            "ETag": f'"{part.etag}"',
+                            **(
+                                {"ChecksumSHA256": part.checksum_sha256}
+                                if part.checksum_sha256
+                                else {}
+                            ),
+                        }
                         for part in ordered
                     ]
                 },

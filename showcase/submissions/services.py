@@ -21,7 +21,9 @@ from showcase.accounts.models import Organisation, OrganisationKind, User
 from showcase.audit.services import ChainHead, chain_head, head_problem, record
 from showcase.coverage.services import live_report
 from showcase.errors import Forbidden, NotFound, SubmissionLocked, ValidationFailed
+from showcase.evidence.comments import frozen_additions
 from showcase.evidence.models import Evidence
+from showcase.evidence.regions import manifest_region
 from showcase.portfolios.models import Apprenticeship
 from showcase.reviews.services import list_reviews, review_points
 from showcase.standards.models import ReferenceKind, StandardReference
@@ -408,6 +410,9 @@ def lock_submission(
     ).all()
     now = db.utcnow()
     items = []
+    # Who recorded staff records, and the comments the apprentice chose to include, frozen
+    # with the item (read under the items' locks, which changing a choice also takes).
+    additions = frozen_additions(i.evidence for i in submission.items)
     for item in submission.items:
         evidence = item.evidence
         entry = {
@@ -417,7 +422,14 @@ def lock_submission(
             "activity_date": evidence.activity_date.isoformat(),
             "description": evidence.description,
             "tags": [
-                {"ref": t.reference.ref, "justification": t.justification, "status": t.status.value}
+                {
+                    "ref": t.reference.ref,
+                    "justification": t.justification,
+                    "status": t.status.value,
+                    # Only a tag with a region has the key, so a manifest without regions is
+                    # the same as before they existed (and older ones verify as they are).
+                    **manifest_region(t.region),
+                }
                 for t in evidence.tags
                 if t.removed_at is None
             ],
@@ -437,6 +449,7 @@ def lock_submission(
                 "sha256": evidence.file.sha256,
                 "storage_key": frozen_key,
             }
+        entry.update(additions.get(evidence.id, {}))
         if evidence.locked_at is None:
             evidence.locked_at = now
         items.append(entry)

@@ -100,19 +100,57 @@ def page(browser, request: pytest.FixtureRequest) -> Iterator:
     context.close()
 
 
-def assert_accessible(page) -> None:
-    """Fail on serious or critical axe-core violations of the current page."""
+def serious_violations(page) -> list[str]:
+    """The serious or critical axe-core violations of the current page, one line each."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
-    summary = "\n".join(
+    return [
         f"{v['impact']}: {v['id']} — {v['help']} ({len(v['nodes'])} nodes: "
-        + ", ".join(n["target"][0] for n in v["nodes"][:3])
+        + ", ".join(str(n["target"][0]) for n in v["nodes"][:3])
         + ")"
         for v in bad
-    )
+    ]
+
+
+def assert_accessible(page) -> None:
+    """Fail on serious or critical axe-core violations of the current page."""
+    bad = serious_violations(page)
+    summary = "\n".join(bad)
     assert not bad, f"axe found accessibility problems on {page.url}:\n{summary}"
+
+
+#: Visible controls smaller than 24 by 24 CSS px (a half-pixel allowed for rounding). Links
+#: within text are excepted, as WCAG 2.2's 2.5.8 allows; links styled as buttons are not. A
+#: visually hidden input (1 px, clipped) is pressed through its label, so the label is measured.
+SMALL_TARGETS = """() => {
+  const controls = document.querySelectorAll(
+    'input:not([type=hidden]), button, select, textarea, a[role=button], a.button, summary');
+  const area = box => box.width * box.height;
+  return [...controls].flatMap(el => {
+    let box = el.getBoundingClientRect();
+    if ((box.width <= 1 || box.height <= 1) && el.labels && el.labels.length) {
+      box = [...el.labels].map(label => label.getBoundingClientRect())
+        .reduce((a, b) => area(a) >= area(b) ? a : b);
+    }
+    const style = getComputedStyle(el);
+    if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') return [];
+    if (box.width >= 23.5 && box.height >= 23.5) return [];
+    const name = el.id || el.name || el.textContent.trim().slice(0, 30);
+    return [`${el.tagName.toLowerCase()}[${el.type || ''}] ${name}: ${box.width}×${box.height}`];
+  });
+}"""
+
+
+def layout_problems(page) -> list[str]:
+    """Sideways scrolling and targets under 24 × 24 px on the current page at its viewport."""
+    width = page.evaluate("window.innerWidth")
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    problems = [f"scrolls sideways at {width} px: {scroll} px wide"] if scroll > width else []
+    small = page.evaluate(SMALL_TARGETS)
+    problems += [f"target under 24 × 24 px at {width} px: {item}" for item in small]
+    return problems
 
 
 def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> None:

@@ -1,7 +1,8 @@
-"""A 3-month review in the browser: the tutor sees the gaps, records an action and signs; the
-line manager and the apprentice sign; the review becomes evidence; the 6-month review follows
-up its action. axe checks every page, on a
-phone-sized screen with no sideways scrolling."""
+"""Reviews in the browser: Ben's signed 3-month review (the demo's) with every section, its
+evidence item without the private wellbeing section, the line manager's view without it; the
+6-month review follows up its targets in plain words and is moved with a reason. axe checks
+every page, with no sideways scrolling. (tests/browser/test_review_journey.py holds a whole
+review from the first section to the last signature.)"""
 
 from __future__ import annotations
 
@@ -36,53 +37,54 @@ def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
 
 
-def test_three_month_review_is_signed_by_all_three(live_server, page) -> None:
+def test_bens_signed_review_and_the_next_one(live_server, page) -> None:
     base = live_server.url
+    # The demo's 3-month review is signed by all three, every section written.
     open_bens_review(page, base, "tutor@brightpath.test")
+    assert page.get_by_text("Signed by everyone").first.is_visible()
+    for key in ("apprentice_reflection", "employer_comments", "tutor_comments", "wellbeing"):
+        assert page.locator(f"#section-{key} .prose").is_visible(), key
+    assert page.get_by_text("Private: only Ben Turner and the tutor see this").is_visible()
     gaps = page.locator(".gap-list")
     assert gaps.get_by_text("No evidence is tagged to this unit.").first.is_visible()
-    assert gaps.get_by_text("Only the apprentice's own accounts").first.is_visible()
-    page.get_by_label("Action", exact=True).fill(
-        "Ask the shift supervisor for a witness statement."
-    )
-    page.get_by_label("Who will do it").select_option(label="Ben Turner (apprentice)")
-    due = (dt.date.today() + dt.timedelta(days=21)).isoformat()
-    page.get_by_label("By when").fill(due)
-    page.get_by_role("button", name="Add action").click()
-    assert page.get_by_text("Action recorded.").is_visible()
-    assert page.get_by_role("cell", name="Ask the shift supervisor").is_visible()
-    check(page)
-    page.get_by_role("button", name="Sign this review").click()
-    assert page.get_by_text("Signed.", exact=True).is_visible()
+    assert page.get_by_role("cell", name="Ask Jo for a witness statement").is_visible()
+    page.get_by_role("link", name="evidence", exact=True).click()
+    assert page.get_by_role("heading", level=1, name="3-month progress review").is_visible()
+    assert page.get_by_text("The apprentice's reflection:").is_visible()
+    assert page.get_by_text("early shifts").count() == 0, "wellbeing never reaches the evidence"
     check(page)
     sign_out(page)
 
     open_bens_review(page, base, "manager@northgate.test")
-    page.get_by_role("button", name="Sign this review").click()
-    assert page.get_by_text("Signed.", exact=True).is_visible()
-    check(page)
+    assert page.get_by_role("heading", name="Wellbeing and support").count() == 0
+    assert page.get_by_text("early shifts").count() == 0
+    assert page.locator("#section-employer_comments .prose").is_visible()
     sign_out(page)
 
-    open_bens_review(page, base, "ben@northgate.test", "Customer Service Practitioner")
-    assert page.get_by_role("button", name="Save notes").count() == 0
-    page.get_by_role("button", name="Sign this review").click()
-    assert page.get_by_text("the review is saved as evidence").is_visible()
-    assert page.get_by_text("Signed by everyone").first.is_visible()
-    check(page)
-    page.get_by_role("link", name="evidence", exact=True).click()
-    assert page.get_by_role("heading", level=1, name="3-month progress review").is_visible()
-    check(page)
-    sign_out(page)
-
-    # At the 6-month review the tutor says what became of the action agreed at 3 months.
+    # At the 6-month review, booked in the demo, the tutor says what became of a target agreed
+    # at 3 months (in plain words, no symbols) and moves the meeting.
     open_bens_review(page, base, "tutor@brightpath.test", month=6)
-    followups = page.locator("section", has=page.get_by_role("heading", name="Actions from"))
+    assert page.get_by_text("Northgate store, first-floor meeting room").is_visible()
+    followups = page.locator("li.card", has_text="Ask Jo for a witness statement")
     assert followups.get_by_text("Not followed up yet").is_visible()
-    followups.get_by_label("What became of it").select_option(label="✓ Done")
+    followups.get_by_text("Say what became of it").click()
+    outcome = followups.get_by_label("What became of it")
+    assert outcome.locator("option").all_inner_texts() == ["Done", "Under way", "Not done"]
+    outcome.select_option(label="Done")
     followups.get_by_label("Note (optional)").fill("Statement from Jo added.")
     followups.get_by_role("button", name="Save follow-up").click()
     assert page.get_by_text("Follow-up recorded.").is_visible()
-    assert followups.get_by_text("Statement from Jo added.").first.is_visible()
+    assert page.get_by_text("Statement from Jo added.").first.is_visible()
+    check(page)
+    page.get_by_text("Move the meeting").click()
+    later = dt.date.today() + dt.timedelta(days=60)
+    page.get_by_label("Date and time").fill(f"{later.isoformat()}T15:00")
+    page.get_by_label("Why it moves").fill("Marcus is on leave that week.")
+    page.get_by_role("button", name="Move and tell everyone").click()
+    assert page.get_by_text("Review moved: everyone gets the updated invitation.").is_visible()
+    assert page.get_by_text(f"{later:%A %-d %B %Y}, 15:00").first.is_visible()
+    page.get_by_text("Changes to the date (1)").click()
+    assert page.get_by_text("Marcus is on leave that week.").is_visible()
     check(page)
 
 
@@ -94,7 +96,7 @@ def test_coverage_views_and_dashboard(live_server, page) -> None:
     check(page)
     page.get_by_role("link", name="Amira Khan").click()
     assert page.get_by_role("heading", level=1, name="Coverage").is_visible()
-    assert page.get_by_text("Gaps, explained").is_visible()
+    assert page.get_by_role("heading", name="Gaps, explained").is_visible()
     check(page)
     for name in ("Evidence matrix", "Over time"):
         page.get_by_role("link", name=name).click()

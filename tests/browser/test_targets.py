@@ -11,32 +11,16 @@ from showcase import db
 from showcase.accounts.models import User
 from showcase.evidence.models import Evidence, EvidenceTag, TagStatus
 from showcase.portfolios.models import Apprenticeship
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, layout_problems, sign_in
 
 pytestmark = pytest.mark.browser
-
-#: Visible controls smaller than 24 by 24 CSS px (a half-pixel allowed for rounding).
-SMALL_TARGETS = """() => {
-  const controls = document.querySelectorAll(
-    'input:not([type=hidden]), button, select, textarea, a[role=button], a.button');
-  return [...controls].flatMap(el => {
-    const box = el.getBoundingClientRect();
-    const style = getComputedStyle(el);
-    if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') return [];
-    if (box.width >= 23.5 && box.height >= 23.5) return [];
-    const name = el.id || el.name || el.textContent.trim().slice(0, 30);
-    return [`${el.tagName.toLowerCase()}[${el.type || ''}] ${name}: ${box.width}×${box.height}`];
-  });
-}"""
 
 
 def check_phone_page(page) -> None:
     width = page.evaluate("window.innerWidth")
     assert width == 390
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} px wide"
-    small = page.evaluate(SMALL_TARGETS)
-    assert not small, f"targets under 24 × 24 px on {page.url}:\n" + "\n".join(small)
+    problems = layout_problems(page)
+    assert not problems, f"{page.url}:\n" + "\n".join(problems)
     assert_accessible(page)
 
 

@@ -137,10 +137,18 @@ def test_multipart_fallback_keeps_good_files_and_explains_bad_ones(login, portfo
     assert "bad.html:" in page
 
 
-def test_only_the_apprentice_uploads(login, portfolio) -> None:
+def test_the_apprentice_and_their_staff_upload_others_do_not(login, make, portfolio) -> None:
+    # Staff record evidence in the learner's portfolio (issue 14): a tutor's upload is an
+    # observation record they recorded; the employer's admin, who sees the portfolio, may not.
     client = login(portfolio.tutor)
     response = upload(client, portfolio.id, "a.txt", b"hello there, this is text")
-    assert response.status_code == 403
+    assert response.status_code == 201
+    item = db.session.get(Evidence, response.get_json()["id"])
+    assert item.recorded_by_id == portfolio.tutor_id
+    assert item.kind is EvidenceKind.OBSERVATION_RECORD
+    client.post("/sign-out")
+    admin = login(make.user(Role.ADMIN, portfolio.employer))
+    assert upload(admin, portfolio.id, "a.txt", b"hello there, this is text").status_code == 403
 
 
 def test_strangers_get_404(login, make, portfolio) -> None:

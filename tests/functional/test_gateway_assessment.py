@@ -201,11 +201,14 @@ def test_conflicted_assessors_are_refused_with_the_reason(login, make, journey, 
 
 
 def judge_everything(client, assessment_id: int, doc, met: bool = True) -> None:
-    for method in doc.methods:
-        data = {"method": method.key}
-        for c in doc.criteria(method.key):
-            data[f"met:{c.ref}"] = "met" if (met or c.level == "distinction") else "not_met"
-        client.post(f"/assessments/{assessment_id}/judgements", data=data)
+    """Judge each criterion with its own form, as the workspace does (one save per criterion)."""
+    for c in doc.criteria():
+        _code, module_key, key = c.ref.split("/", 2)
+        saved = client.post(
+            f"/assessments/{assessment_id}/criteria/{module_key}/{key}",
+            data={"outcome": "met" if (met or c.level == "distinction") else "not_met"},
+        )
+        assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
 
 
 def test_assessment_grading_and_quality_assurance(login, journey, locked) -> None:
@@ -223,7 +226,7 @@ def test_assessment_grading_and_quality_assurance(login, journey, locked) -> Non
 
     assessor = login(people["assessor"])
     page = assessor.get(f"/assessments/{assessment.id}").get_data(as_text=True)
-    assert "Not yet assessed" in page
+    assert "0 of 55 criteria judged" in page
     frozen = assessor.get(
         f"/assessments/{assessment.id}/items/{items[0].id}/file?inline=1",
         headers={"Range": "bytes=0-9"},
@@ -278,7 +281,8 @@ def test_assessment_grading_and_quality_assurance(login, journey, locked) -> Non
         "are missing from the data"
     )
     shown = page.get_data(as_text=True)
-    assert f"Confirmed: {words}" in shown
+    assert f"Confirmed on {dt.date.today():%-d %b %Y}: <strong>{words}</strong>" in shown
+    assert "judgements are final" in shown
     assert f'id="computed-grade">{words}<' in shown
     from showcase.assessment.api import serialise
 

@@ -14,7 +14,7 @@ from showcase.accounts.models import Role
 from showcase.evidence.models import Evidence, StoredFile, UploadSession
 from showcase.storage import MIN_PART_SIZE
 from showcase.storage_ext import get_storage
-from tests.factories import make_wav
+from tests.factories import api_headers, make_wav
 from tests.streams import Drops
 
 PART = MIN_PART_SIZE
@@ -161,13 +161,15 @@ def test_short_part_is_refused(login, portfolio, small_parts, recording) -> None
     assert client.head(url).headers["Upload-Offset"] == "0"
 
 
-def test_only_the_apprentice_creates_and_appends(login, make, portfolio, small_parts, recording):
+def test_only_the_uploader_appends(login, make, portfolio, small_parts, recording):
     apprentice = login(portfolio.apprentice)
     url = create(apprentice, portfolio.id, "call.wav", len(recording)).get_json()["url"]
     apprentice.post("/sign-out")
 
+    # The tutor may start an upload of their own (a staff record, issue 14), never continue
+    # the apprentice's.
     tutor = login(portfolio.tutor)
-    assert create(tutor, portfolio.id, "call.wav", 10).status_code == 403
+    assert create(tutor, portfolio.id, "call.wav", 10).status_code == 201
     assert send(tutor, url, 0, recording[:PART]).status_code == 403
     tutor.post("/sign-out")
 
@@ -231,3 +233,15 @@ def test_the_same_protocol_under_the_api(client, portfolio, small_parts, recordi
     assert item.file.sha256 == hashlib.sha256(recording).hexdigest()
     # Session cookies don't work on the API, tokens don't work on the pages.
     assert client.get(url).status_code == 401
+
+
+def test_direct_uploads_need_s3(client, portfolio) -> None:
+    """With files on the app's own disk there is nowhere else to send parts: 409, and why."""
+    answer = client.post(
+        f"/api/v1/apprenticeships/{portfolio.id}/direct-uploads",
+        json={"filename": "talk.wav", "size": 10_000_000},
+        headers=api_headers(portfolio.apprentice),
+    )
+    assert answer.status_code == 409
+    assert "resumable upload" in answer.get_json()["error"]["message"]
+    assert db.session.scalar(select(func.count()).select_from(UploadSession)) == 0

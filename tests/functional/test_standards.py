@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 
 from showcase import db
 from showcase.accounts.models import Role
+from showcase.audit.models import AuditEntry
 from showcase.errors import Conflict
+from showcase.evidence.models import EvidenceKind
 from showcase.standards import services
 from showcase.standards.files import bundled_files
 from showcase.standards.loaders import get_standard_or_404
@@ -72,6 +74,108 @@ def test_reimport_that_drops_a_reference_is_refused(session) -> None:
 
 def run(app, *args: str):
     return app.test_cli_runner().invoke(args=list(args))
+
+
+# -- re-importing the same version: words that anything points to stay as they are ----------
+
+TAGGED_UNIT = "ST0072/knowing-your-customers/1.1"
+FREE_UNIT = "ST0072/understanding-the-organisation/1.2"
+
+
+def reworded(tmp_path: Path, *changes: tuple[str, str]) -> Path:
+    text = ST0072.read_text()
+    for old, new in changes:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / ST0072.name
+    path.write_text(text)
+    return path
+
+
+TAGGED_FIX = ('"Who are my customers?"', '"Who are my customers, and how do I know?"')
+FREE_FIX = (
+    '"What is your organisation business type and purpose?"',
+    '"What is your organisation’s business type and purpose?"',
+)
+
+
+def text_of(ref: str) -> str:
+    return db.session.scalar(select(StandardReference.text).where(StandardReference.ref == ref))
+
+
+def test_reimport_may_not_reword_a_tagged_unit(make, tmp_path: Path) -> None:
+    from tests.factories import add_item, tag
+
+    portfolio = make.apprenticeship()
+    tag(add_item(portfolio, EvidenceKind.PHOTO), TAGGED_UNIT)
+    before = text_of(TAGGED_UNIT)
+    doc, sha = services.read_file(reworded(tmp_path, TAGGED_FIX, FREE_FIX))
+    with pytest.raises(Conflict) as refused:
+        services.import_standard(doc, sha)
+    message = refused.value.message
+    assert TAGGED_UNIT in message
+    assert FREE_UNIT not in message  # only what is referenced is named
+    assert "new version" in message
+    assert text_of(TAGGED_UNIT) == before
+
+
+def test_reimport_may_reword_what_nothing_references_and_says_so(make, tmp_path: Path) -> None:
+    from tests.factories import add_item, tag
+
+    portfolio = make.apprenticeship()
+    tag(add_item(portfolio, EvidenceKind.PHOTO), TAGGED_UNIT)
+    doc, sha = services.read_file(reworded(tmp_path, FREE_FIX))
+    changes: list[str] = []
+    _standard, outcome = services.import_standard(doc, sha, changes=changes)
+    assert outcome == "updated"
+    assert changes == [f"{FREE_UNIT}: wording changed (nothing references it)"]
+    assert text_of(FREE_UNIT) == "What is your organisation’s business type and purpose?"
+    audited = db.session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.action == "standard.reworded")
+        .order_by(AuditEntry.id.desc())
+    )
+    assert audited.details["refs"] == [FREE_UNIT]
+
+
+def test_reimport_refuses_rewording_a_judged_criterion(journey, tmp_path: Path) -> None:
+    """A judgement points at a criterion's words as a tag points at a unit's."""
+    from showcase.assessment.models import Judgement
+
+    criterion = db.session.scalar(
+        select(StandardReference).where(
+            StandardReference.ref == "ST0072/interpersonal-skills/pass-1"
+        )
+    )
+    assessment = _an_assessment(journey)
+    db.session.add(Judgement(assessment=assessment, reference=criterion, met=True))
+    db.session.flush()
+    change = (
+        "Demonstrate willingness and ability to engage",
+        "Show willingness and ability to engage",
+    )
+    doc, sha = services.read_file(reworded(tmp_path, change))
+    with pytest.raises(Conflict, match="interpersonal-skills/pass-1"):
+        services.import_standard(doc, sha)
+
+
+def _an_assessment(journey):
+    from showcase.assessment import services as assessment
+    from showcase.storage_ext import get_storage
+    from showcase.submissions import services as submissions
+    from tests.factories import prepare
+
+    people = journey[2]
+    draft = prepare(journey)
+    submissions.lock_submission(people["apprentice"], draft, storage=get_storage(), written=[])
+    return assessment.assign(people["ao_admin"], draft, people["assessor"])
+
+
+def test_cli_reimport_prints_what_it_changed(app, session, tmp_path: Path) -> None:
+    result = run(app, "standards", "import", str(reworded(tmp_path, FREE_FIX)))
+    assert result.exit_code == 0, result.output
+    assert "ST0072/AP02: updated" in result.output
+    assert f"{FREE_UNIT}: wording changed (nothing references it)" in result.output
 
 
 def test_cli_validate_list_export(app, session) -> None:

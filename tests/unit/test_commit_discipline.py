@@ -42,6 +42,9 @@ ALLOWED: dict[str, str] = {
     "showcase.submissions.views:lock": (
         "commits inside the blob guard, so a failed commit removes the frozen copies"
     ),
+    "showcase.witnesses.views:sign": (
+        "commits inside the blob guard, so a failed commit removes the statement's file and PDF"
+    ),
     "showcase.submissions.api:post_lock": (
         "commits inside the blob guard, so a failed commit removes the frozen copies"
     ),

@@ -28,6 +28,7 @@ from showcase import db
 from showcase.evidence.models import Evidence, StoredFile, UploadSession
 from showcase.storage import MIN_PART_SIZE
 from showcase.storage_ext import get_storage
+from showcase.suggest.models import EvidenceText
 from tests.factories import make_wav
 from tests.wire.conftest import USER_AGENT, Server
 
@@ -117,7 +118,8 @@ def clean(server: Server) -> Iterator[None]:
     yield
     root = Path(server.app.config["UPLOAD_ROOT"])
     with server.app.app_context():
-        for model in (UploadSession, Evidence, StoredFile):
+        # The text read from each item for suggestions hangs off the item: it goes first.
+        for model in (EvidenceText, UploadSession, Evidence, StoredFile):
             db.session.execute(delete(model))
         db.session.commit()
     for path in sorted(root.rglob("*"), reverse=True):

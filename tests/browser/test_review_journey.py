@@ -1,0 +1,179 @@
+"""Issue 16's "done when", on a 390 px phone: the apprentice writes their section and logs two
+hours of off-the-job training; the tutor approves the entry, writes their sections and sets a
+target; the line manager writes theirs and signs; everybody signs; the frozen review shows every
+section and the hours, and the line manager's view leaves the wellbeing section out. axe checks
+every page; no page scrolls sideways."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from showcase import db
+from showcase.accounts.models import Role, User
+from showcase.accounts.passwords import hash_password
+from showcase.demo import DEMO_PASSWORD
+from showcase.portfolios.services import create_apprenticeship
+from showcase.standards.loaders import get_standard_or_404
+from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.viewport(390, 844)]
+
+REFLECTION = "I took my first complaint call on my own and kept the customer."
+EMPLOYER = "Sam is ready for the Saturday service desk."
+TUTOR = "Good progress on the knowledge units; witness statements next."
+WELLBEING = "Sam finds the bus to college hard on Mondays; we moved the session to Tuesdays."
+TARGET = "Ask the shift supervisor for a witness statement about the complaint call."
+
+
+def check(page) -> None:
+    assert_accessible(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def _new_apprentice(app, email: str) -> int:
+    """Sam, four months into ST0072 with Marcus (line manager) and Tara (tutor)."""
+    with app.app_context():
+        manager = db.session.scalar(select(User).where(User.email == "manager@northgate.test"))
+        tutor = db.session.scalar(select(User).where(User.email == "tutor@brightpath.test"))
+        apprentice = User(
+            email=email,
+            name="Sam Okafor",
+            role=Role.APPRENTICE,
+            organisation_id=manager.organisation_id,
+            password_hash=hash_password(DEMO_PASSWORD),
+        )
+        db.session.add(apprentice)
+        db.session.flush()
+        item = create_apprenticeship(
+            None,
+            apprentice=apprentice,
+            standard=get_standard_or_404("ST0072", "AP02"),
+            start_date=dt.date.today() - dt.timedelta(days=125),
+            line_manager=manager,
+            tutor=tutor,
+        )
+        db.session.commit()
+        return item.id
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+
+
+def section(page, key: str):
+    return page.locator(f"#section-{key}")
+
+
+def written(page, key: str, words: str):
+    """A section's words as shown (not the writer's box, which holds them too)."""
+    return section(page, key).locator(".prose", has_text=words)
+
+
+def test_a_review_held_on_a_phone(live_server, page) -> None:
+    base = live_server.url
+    email = "journey-sam@northgate.test"
+    appr_id = _new_apprentice(live_server.app, email)
+    review = f"{base}/apprenticeships/{appr_id}/reviews/3"
+
+    # The apprentice logs two hours of off-the-job training and writes their reflection.
+    sign_in(page, base, email)
+    page.goto(f"{base}/apprenticeships/{appr_id}/training/new")
+    check(page)
+    page.get_by_label("Hours", exact=True).fill("2")
+    page.get_by_label("Minutes", exact=True).fill("0")
+    page.get_by_label("What kind of activity").select_option(label="Shadowing a colleague")
+    page.get_by_label("What you did and what you learnt").fill(
+        "Shadowed Jo on the returns desk for a morning."
+    )
+    page.get_by_role("button", name="Log it").click()
+    assert page.get_by_text("Logged.").first.is_visible()
+    check(page)
+    page.goto(review)
+    assert page.get_by_role("heading", level=1, name="3-month review").is_visible()
+    assert page.get_by_text("Before you sign, write your part").is_visible()
+    check(page)
+    mine = section(page, "apprentice_reflection")
+    mine.get_by_label("Your words").fill(REFLECTION)
+    mine.get_by_role("button", name="Save your section").click()
+    assert page.get_by_text("Your section is saved.").is_visible()
+    assert written(page, "apprentice_reflection", REFLECTION).is_visible()
+    # The wellbeing section is the tutor's to write; the apprentice reads it.
+    assert section(page, "wellbeing").get_by_text("Not written yet.").is_visible()
+    check(page)
+    sign_out(page)
+
+    # The tutor approves the entry, writes their sections and sets a target.
+    sign_in(page, base, "tutor@brightpath.test")
+    page.goto(f"{base}/training/queue")
+    entry = page.locator(".training-entry", has_text="Sam Okafor")
+    entry.get_by_role("button", name="Approve").click()
+    assert page.get_by_text("Approved.").first.is_visible()
+    check(page)
+    page.goto(review)
+    hours = section(page, "off_the_job")
+    assert hours.get_by_text("2 hours approved").is_visible()
+    assert section(page, "progress").get_by_role("heading", name="Gateway forecast").is_visible()
+    for key, words in (("tutor_comments", TUTOR), ("wellbeing", WELLBEING)):
+        section(page, key).get_by_label("Your words").fill(words)
+        section(page, key).get_by_role("button", name="Save your section").click()
+        assert page.get_by_text("Your section is saved.").is_visible()
+    targets = section(page, "targets")
+    targets.get_by_text("Add a target").click()
+    targets.get_by_label("Target", exact=True).fill(TARGET)
+    targets.get_by_label("Who will do it").select_option(label="Sam Okafor (apprentice)")
+    targets.get_by_label("By when").fill((dt.date.today() + dt.timedelta(days=21)).isoformat())
+    targets.get_by_role("button", name="Add target").click()
+    assert page.get_by_text("Action recorded.").is_visible()
+    assert section(page, "targets").get_by_role("cell", name=TARGET).is_visible()
+    check(page)
+    sign_out(page)
+
+    # The line manager writes theirs and signs; wellbeing is not theirs to see.
+    sign_in(page, base, "manager@northgate.test")
+    page.goto(review)
+    assert page.get_by_role("heading", name="Wellbeing and support").count() == 0
+    assert page.get_by_text(WELLBEING).count() == 0
+    section(page, "employer_comments").get_by_label("Your words").fill(EMPLOYER)
+    section(page, "employer_comments").get_by_role("button", name="Save your section").click()
+    assert page.get_by_text("Your section is saved.").is_visible()
+    page.get_by_role("button", name="Sign this review").click()
+    assert page.get_by_text("Signed.", exact=True).is_visible()
+    check(page)
+    sign_out(page)
+
+    # The tutor and then the apprentice sign: the review freezes.
+    sign_in(page, base, "tutor@brightpath.test")
+    page.goto(review)
+    page.get_by_role("button", name="Sign this review").click()
+    assert page.get_by_text("Signed.", exact=True).is_visible()
+    sign_out(page)
+    sign_in(page, base, email)
+    page.goto(review)
+    page.get_by_role("button", name="Sign this review").click()
+    assert page.get_by_text("the review is saved as evidence").is_visible()
+    assert page.get_by_text("Signed by everyone").first.is_visible()
+    for key, words in (
+        ("apprentice_reflection", REFLECTION),
+        ("employer_comments", EMPLOYER),
+        ("tutor_comments", TUTOR),
+        ("wellbeing", WELLBEING),
+    ):
+        assert written(page, key, words).is_visible(), key
+    assert section(page, "off_the_job").get_by_text("2 hours approved").is_visible()
+    assert section(page, "targets").get_by_role("cell", name=TARGET).is_visible()
+    assert section(page, "next_review").get_by_text("The 6-month review is due on").is_visible()
+    assert page.get_by_role("button", name="Save your section").count() == 0
+    check(page)
+    sign_out(page)
+
+    # The signed review, as the line manager sees it: every section but the private one.
+    sign_in(page, base, "manager@northgate.test")
+    page.goto(review)
+    assert written(page, "employer_comments", EMPLOYER).is_visible()
+    assert written(page, "apprentice_reflection", REFLECTION).is_visible()
+    assert page.get_by_text(WELLBEING).count() == 0
+    assert section(page, "off_the_job").get_by_text("2 hours approved").is_visible()
+    check(page)
