@@ -21,6 +21,7 @@ def init_views(app: Flask) -> None:
     from showcase.accounts.views import bp as accounts
     from showcase.admin.audit import bp as audit
     from showcase.assessment.views import bp as assessment
+    from showcase.assessment.views import resubmission_possible
     from showcase.coverage.views import bp as coverage
     from showcase.dashboard.views import bp as dashboard
     from showcase.eqa.views import bp as eqa
@@ -33,6 +34,7 @@ def init_views(app: Flask) -> None:
     from showcase.portfolios.views import bp as portfolios
     from showcase.reviews.views import bp as reviews
     from showcase.standards.views import bp as standards
+    from showcase.submissions.services import add_resubmission_rule
     from showcase.submissions.views import bp as submissions
     from showcase.suggest.views import bp as suggest
     from showcase.training.views import bp as training
@@ -59,6 +61,7 @@ def init_views(app: Flask) -> None:
     app.register_blueprint(witnesses)
     app.register_blueprint(training)
     add_reader_check(_reads_through_assessment)
+    add_resubmission_rule(resubmission_possible)
 
     @app.get("/healthz")
     def healthz() -> dict:

@@ -34,12 +34,11 @@ from sqlalchemy import select
 from showcase import db, jobs
 from showcase.accounts.models import User
 from showcase.audit.services import record
-from showcase.errors import Conflict, Forbidden, ShowcaseError, ValidationFailed
+from showcase.errors import Conflict, ShowcaseError, ValidationFailed
 from showcase.evidence.models import UploadSession
-from showcase.evidence.permissions import can_add_evidence
-from showcase.evidence.services import add_evidence, part_size_for
+from showcase.evidence.services import add_evidence, check_new_upload, part_size_for
 from showcase.portfolios.models import Apprenticeship
-from showcase.storage import Storage, UploadedPart, display_name, new_key, too_large
+from showcase.storage import Storage, UploadedPart, new_key, too_large
 from showcase.storage.ingest import IngestedFile, check_digest, name_for_content
 from showcase.storage.sniff import sniff
 from showcase.storage_ext import get_scanner, get_storage
@@ -76,17 +75,7 @@ def start(
             "This server keeps files on its own disk, so files can't be sent to storage "
             "directly. Use the resumable upload (POST …/uploads) instead."
         )
-    if not can_add_evidence(actor, apprenticeship):
-        raise Forbidden("Only the apprentice and their tutor or line manager add evidence here.")
-    name = display_name(filename or "")
-    if not name:
-        raise ValidationFailed("Give the file's name.", field="filename")
-    if size <= 0:
-        raise ValidationFailed(
-            "The file is empty. Check the file on your device and upload it again.", field="size"
-        )
-    if size > max_bytes:
-        raise too_large(max_bytes)
+    name = check_new_upload(actor, apprenticeship, filename, size, max_bytes)
     key = new_key(QUARANTINE)
     upload = UploadSession(
         id=os.urandom(16).hex(),

@@ -755,6 +755,24 @@ def part_size_for(size: int, configured: int) -> int:
     return part_size
 
 
+def check_new_upload(
+    actor: User, apprenticeship: Apprenticeship, filename: str, size: int, max_bytes: int
+) -> str:
+    """Whether ``actor`` may start an upload of this file here; its display name if so."""
+    if not can_add_evidence(actor, apprenticeship):
+        raise Forbidden("Only the apprentice can add evidence to their portfolio.")
+    name = display_name(filename or "")
+    if not name:
+        raise ValidationFailed("Give the file's name.", field="filename")
+    if size <= 0:
+        raise ValidationFailed(
+            "The file is empty. Check the file on your device and upload it again.", field="size"
+        )
+    if size > max_bytes:
+        raise too_large(max_bytes)
+    return name
+
+
 def start_upload(
     actor: User,
     apprenticeship: Apprenticeship,
@@ -770,17 +788,7 @@ def start_upload(
 
     ``sha256`` (hex) is the digest the client declared for the whole file, if it did.
     """
-    if not can_add_evidence(actor, apprenticeship):
-        raise Forbidden("Only the apprentice can add evidence to their portfolio.")
-    name = display_name(filename or "")
-    if not name:
-        raise ValidationFailed("Give the file's name.", field="filename")
-    if size <= 0:
-        raise ValidationFailed(
-            "The file is empty. Check the file on your device and upload it again.", field="size"
-        )
-    if size > max_bytes:
-        raise too_large(max_bytes)
+    name = check_new_upload(actor, apprenticeship, filename, size, max_bytes)
     key = new_key()
     upload = UploadSession(
         id=secrets.token_hex(16),

@@ -52,6 +52,8 @@ from showcase.witnesses.services import todo_requests
 REVIEW_HORIZON_DAYS = 14
 #: A learner with no new evidence for this many days is listed for their tutor.
 QUIET_DAYS = 30
+#: Learners behind pace listed one by one (furthest behind first); the rest are one line.
+BEHIND_LISTED = 10
 
 
 class Urgency(enum.IntEnum):
@@ -267,7 +269,10 @@ def _review_items(
 
 
 def _behind_items(learners: list[Learner], today: dt.date) -> list[TodoItem]:
-    items = []
+    """The learners furthest behind pace, each with the gaps that matter most; past
+    BEHIND_LISTED of them one line sends the rest to the dashboard (a list of hundreds of
+    learners is no one's next step, and working out each one's gaps costs time)."""
+    behind = []
     for learner in learners:
         if not learner.learning:
             continue
@@ -276,15 +281,28 @@ def _behind_items(learners: list[Learner], today: dt.date) -> list[TodoItem]:
             continue
         covered, total = sum(learner.module_covered.values()), len(learner.rules.units)
         share = covered * 100 // total if total else 0
+        behind.append((round(now.expected * 100) - share, share, now.expected, learner))
+    behind.sort(key=lambda entry: (-entry[0], entry[3].name, entry[3].id))
+    items = [
+        TodoItem(
+            kind="behind_pace",
+            text=f"Behind pace: {share} % covered, {round(expected * 100)} % expected by now",
+            whose=learner.name,
+            url=f"/apprenticeships/{learner.id}/coverage",
+            detail=_gaps_text(learner),
+            apprenticeship_id=learner.id,
+        )
+        for _deficit, share, expected, learner in behind[:BEHIND_LISTED]
+    ]
+    if len(behind) > BEHIND_LISTED:
+        more = len(behind) - BEHIND_LISTED
         items.append(
             TodoItem(
-                kind="behind_pace",
-                text=f"Behind pace: {share} % covered, "
-                f"{round(now.expected * 100)} % expected by now",
-                whose=learner.name,
-                url=f"/apprenticeships/{learner.id}/coverage",
-                detail=_gaps_text(learner),
-                apprenticeship_id=learner.id,
+                kind="behind_pace_more",
+                text=f"{more} more learner{'' if more == 1 else 's'} behind pace",
+                whose="",
+                url="/dashboard",
+                detail="The cohort dashboard lists everyone with their pace.",
             )
         )
     return items

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from showcase import db
 from showcase.accounts.models import Organisation, OrganisationKind, User
 from showcase.audit.services import ChainHead, chain_head, head_problem, record
 from showcase.coverage.services import live_report
-from showcase.errors import Forbidden, NotFound, SubmissionLocked, ValidationFailed
+from showcase.errors import Conflict, Forbidden, NotFound, SubmissionLocked, ValidationFailed
 from showcase.evidence.comments import frozen_additions
 from showcase.evidence.models import Evidence
 from showcase.evidence.regions import manifest_region
@@ -75,6 +76,18 @@ def versions(apprenticeship: Apprenticeship) -> list[Submission]:
     )
 
 
+#: (the latest locked version) -> whether a new version may follow it. Its grade decides, and
+#: showcase.assessment sits above submissions, so it registers its answer here (wiring).
+ResubmissionRule = Callable[[Submission], bool]
+_resubmission_rules: list[ResubmissionRule] = []
+
+
+def add_resubmission_rule(rule: ResubmissionRule) -> None:
+    """Let a higher layer say when a locked version may be followed (once per rule)."""
+    if rule not in _resubmission_rules:
+        _resubmission_rules.append(rule)
+
+
 def start_version(actor: User, apprenticeship: Apprenticeship) -> Submission:
     """The open draft, or a new version (after a locked one, with its items carried over)."""
     if actor.id != apprenticeship.apprentice_id:
@@ -89,6 +102,12 @@ def start_version(actor: User, apprenticeship: Apprenticeship) -> Submission:
     )
     if latest is not None and not latest.is_locked:
         return latest
+    if latest is not None and not all(rule(latest) for rule in _resubmission_rules):
+        raise Conflict(
+            f"Version {latest.version} is with the assessor or has passed, so there is nothing "
+            "to resubmit: a new version can follow only a fail (or a showcase nobody is "
+            "assessing yet)."
+        )
     draft = Submission(
         apprenticeship=apprenticeship,
         version=(latest.version + 1) if latest else 1,

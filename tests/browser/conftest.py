@@ -159,3 +159,50 @@ def sign_in(page, base_url: str, email: str, password: str = DEMO_PASSWORD) -> N
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+# --- Keyboard-only flows (issue 18): what has focus, moving it with Tab, and what shows. ---
+
+#: The focused element's description and its focus indicator (outline or box-shadow).
+_FOCUSED = """() => {
+  const el = document.activeElement;
+  // A visually hidden input (1 px, clipped) shows its focus on its label.
+  const box = el.getBoundingClientRect();
+  const shown = (box.width <= 1 || box.height <= 1) && el.labels && el.labels.length
+    ? el.labels[0] : el;
+  const style = getComputedStyle(shown);
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+  const shadow = style.boxShadow && style.boxShadow !== 'none';
+  const label = (el.labels && el.labels.length ? el.labels[0].textContent : el.textContent)
+    .trim().replace(/\\s+/g, ' ').slice(0, 60);
+  return {tag: el.tagName.toLowerCase(), type: el.type || '', id: el.id, label: label,
+          ring: outline || shadow ? (outline ? style.outline : style.boxShadow) : ''};
+}"""
+
+
+def focused_element(page) -> dict:
+    """The focused element: tag, type, id, label text, and its focus ring ('' when none)."""
+    return page.evaluate(_FOCUSED)
+
+
+def tab_until(page, matches, limit: int = 400, backwards: bool = False) -> dict:
+    """Press Tab (or Shift+Tab) until ``matches(focused_element(page))``; fail if the focus
+    never gets there or is not visibly shown on the way's end."""
+    for _ in range(limit):
+        now = focused_element(page)
+        if matches(now):
+            assert now["ring"], f"focus is not visible on {now}"
+            return now
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+    raise AssertionError(f"the keyboard never reached it; focus is on {focused_element(page)}")
+
+
+def status_in_view(page, status) -> None:
+    """The status message is shown, is a status (announced), and is within the viewport."""
+    assert status.get_attribute("role") == "status" or status.get_attribute("aria-live")
+    box = status.bounding_box()
+    height = page.evaluate("window.innerHeight")
+    assert box is not None, "the status message is not shown"
+    assert box["y"] < height and box["y"] + box["height"] > 0, (
+        f"the status message is out of view: top {box['y']}, viewport {height} px tall"
+    )

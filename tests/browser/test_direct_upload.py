@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -24,7 +21,8 @@ from showcase.standards import services as standards
 from showcase.storage import MIN_PART_SIZE
 from tests.browser.conftest import LiveServer, assert_accessible, sign_in
 from tests.factories import PASSWORD, Factory, make_wav
-from tests.s3server import TEST_CREDENTIALS, moto_server
+from tests.s3server import moto_server, new_bucket, s3_settings
+from tests.s3server import s3_client as client_for
 
 PREFIX = "showcase/"
 
@@ -32,15 +30,8 @@ PREFIX = "showcase/"
 @pytest.fixture(scope="module")
 def s3() -> Iterator[tuple[Any, str, str]]:
     with moto_server() as url:
-        client = boto3.session.Session(**TEST_CREDENTIALS).client(
-            "s3",
-            endpoint_url=url,
-            config=Config(
-                s3={"addressing_style": "path"}, response_checksum_validation="when_required"
-            ),
-        )
-        bucket = f"showcase-browser-{uuid.uuid4().hex[:12]}"
-        client.create_bucket(Bucket=bucket)
+        client = client_for(url)
+        bucket = new_bucket(client, "browser")
         # What a bucket that takes parts from browsers needs (README, "Direct uploads").
         client.put_bucket_cors(
             Bucket=bucket,
@@ -66,13 +57,7 @@ def s3_server(s3, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
         "testing",
         DATABASE_URL=f"sqlite:///{tmp / 'live.sqlite'}",
         WTF_CSRF_ENABLED=True,
-        STORAGE_BACKEND="s3",
-        S3_BUCKET=bucket,
-        S3_PREFIX=PREFIX,
-        S3_ENDPOINT_URL=url,
-        S3_REGION=TEST_CREDENTIALS["region_name"],
-        S3_ACCESS_KEY_ID=TEST_CREDENTIALS["aws_access_key_id"],
-        S3_SECRET_ACCESS_KEY=TEST_CREDENTIALS["aws_secret_access_key"],
+        **s3_settings(url, bucket, PREFIX),
         RESUMABLE_THRESHOLD_BYTES=1024 * 1024,
         RESUMABLE_PART_BYTES=MIN_PART_SIZE,
         RESUMABLE_RETRY_BASE_MS=50,

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -24,7 +21,8 @@ from showcase.evidence.models import Evidence, UploadSession
 from showcase.storage import MIN_PART_SIZE
 from tests.conftest import built_app
 from tests.factories import api_headers
-from tests.s3server import TEST_CREDENTIALS, moto_server
+from tests.s3server import moto_server, new_bucket, s3_settings
+from tests.s3server import s3_client as client_for
 
 SAMPLES = Path(__file__).parents[1] / "samples"
 PREFIX = "showcase/"
@@ -38,20 +36,12 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def s3_client(s3_endpoint: str) -> Any:
-    return boto3.session.Session(**TEST_CREDENTIALS).client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        config=Config(
-            s3={"addressing_style": "path"}, response_checksum_validation="when_required"
-        ),
-    )
+    return client_for(s3_endpoint)
 
 
 @pytest.fixture(scope="module")
 def bucket(s3_client: Any) -> str:
-    name = f"showcase-direct-{uuid.uuid4().hex[:12]}"
-    s3_client.create_bucket(Bucket=name)
-    return name
+    return new_bucket(s3_client, "direct")
 
 
 @pytest.fixture(scope="module")
@@ -63,13 +53,7 @@ def app(
         database_kind,
         tmp_path_factory.mktemp(f"direct-{database_kind}"),
         "_direct",
-        STORAGE_BACKEND="s3",
-        S3_BUCKET=bucket,
-        S3_PREFIX=PREFIX,
-        S3_ENDPOINT_URL=s3_endpoint,
-        S3_REGION=TEST_CREDENTIALS["region_name"],
-        S3_ACCESS_KEY_ID=TEST_CREDENTIALS["aws_access_key_id"],
-        S3_SECRET_ACCESS_KEY=TEST_CREDENTIALS["aws_secret_access_key"],
+        **s3_settings(s3_endpoint, bucket, PREFIX),
         RESUMABLE_PART_BYTES=MIN_PART_SIZE,
     ) as application:
         yield application

@@ -167,3 +167,31 @@ def test_plain_language_and_a_new_version_only_after_a_released_fail(
     services.decide_qa(people["qa"], assessment, agrees=True, reasons="The fail is well founded.")
     page = page_of(login, people["apprentice"], locked)
     assert "Your result" in page and "Start a new version" in page
+
+
+def test_the_service_refuses_a_new_version_after_a_pass(journey, locked) -> None:
+    """Not only the page: starting a version (page, API or service) after a graded pass, or
+    while the grade is with the assessor or quality assurance, is refused; after a released
+    fail it is allowed."""
+    from showcase.submissions import services as submissions
+
+    item, _ao, people, _items = journey
+    assessment = graded(people, locked, met=True)
+    assert assessment.final_grade not in services.FAIL_GRADES
+    with pytest.raises(Conflict, match="nothing to resubmit"):
+        submissions.start_version(people["apprentice"], item)
+    services.decide_qa(people["qa"], assessment, agrees=True, reasons="The pass is well founded.")
+    with pytest.raises(Conflict, match="nothing to resubmit"):
+        submissions.start_version(people["apprentice"], item)
+
+
+def test_the_service_allows_a_new_version_after_a_released_fail(journey, locked) -> None:
+    from showcase.submissions import services as submissions
+
+    item, _ao, people, _items = journey
+    assessment = graded(people, locked, met=False)
+    with pytest.raises(Conflict):
+        submissions.start_version(people["apprentice"], item)  # with quality assurance
+    services.decide_qa(people["qa"], assessment, agrees=True, reasons="The fail is well founded.")
+    draft = submissions.start_version(people["apprentice"], item)
+    assert draft.version == locked.version + 1 and not draft.is_locked

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import uuid
 import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from flask import Flask
 
 from showcase import db
@@ -23,7 +20,8 @@ from showcase.evidence.models import Evidence
 from showcase.storage import MIN_PART_SIZE, S3Storage
 from showcase.storage_ext import get_storage
 from tests.conftest import built_app
-from tests.s3server import TEST_CREDENTIALS, moto_server
+from tests.s3server import moto_server, new_bucket, s3_settings
+from tests.s3server import s3_client as client_for
 
 SAMPLES = Path(__file__).parents[1] / "samples"
 PREFIX = "showcase/"
@@ -37,16 +35,12 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def s3_client(s3_endpoint: str) -> Any:
-    return boto3.session.Session(**TEST_CREDENTIALS).client(
-        "s3", endpoint_url=s3_endpoint, config=Config(s3={"addressing_style": "path"})
-    )
+    return client_for(s3_endpoint)
 
 
 @pytest.fixture(scope="module")
 def bucket(s3_client: Any) -> str:
-    name = f"showcase-app-{uuid.uuid4().hex[:12]}"
-    s3_client.create_bucket(Bucket=name)
-    return name
+    return new_bucket(s3_client, "app")
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +52,7 @@ def app(
         database_kind,
         tmp_path_factory.mktemp(f"s3-app-{database_kind}"),
         "_s3",
-        STORAGE_BACKEND="s3",
-        S3_BUCKET=bucket,
-        S3_PREFIX=PREFIX,
-        S3_ENDPOINT_URL=s3_endpoint,
-        S3_REGION=TEST_CREDENTIALS["region_name"],
-        S3_ACCESS_KEY_ID=TEST_CREDENTIALS["aws_access_key_id"],
-        S3_SECRET_ACCESS_KEY=TEST_CREDENTIALS["aws_secret_access_key"],
+        **s3_settings(s3_endpoint, bucket, PREFIX),
         RESUMABLE_PART_BYTES=MIN_PART_SIZE,
     ) as application:
         yield application

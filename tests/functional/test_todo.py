@@ -51,6 +51,28 @@ def test_review_waiting_for_signature_is_on_the_line_managers_list(make, login) 
     assert "review_signature" in kinds(item.apprentice)
 
 
+def test_learners_behind_pace_are_listed_furthest_first_then_counted(make) -> None:
+    """Ten learners behind pace are listed one by one, furthest behind first; the rest are one
+    line that sends the tutor to the dashboard (a list of hundreds is nobody's next step)."""
+    from showcase.home.todo import BEHIND_LISTED
+
+    tutor = make.user(Role.TUTOR)
+    today = dt.date.today()
+    learners = [
+        make.apprenticeship(tutor=tutor, start_date=add_months(today, -(3 + n % 6)))
+        for n in range(BEHIND_LISTED + 3)
+    ]
+    todo = todo_for(tutor, today)
+    behind = [i for i in todo if i.kind == "behind_pace"]
+    assert len(behind) == BEHIND_LISTED
+    # Nothing is covered anywhere, so the furthest behind are the longest in: the three
+    # learners only 3 months in are the ones left to the dashboard.
+    left_out = {a.id for a in learners} - {i.apprenticeship_id for i in behind}
+    assert left_out == {learners[n].id for n in (0, 6, 12)}
+    more = [i for i in todo if i.kind == "behind_pace_more"]
+    assert [(i.text, i.url) for i in more] == [("3 more learners behind pace", "/dashboard")]
+
+
 def test_tutor_list_reviews_due_behind_and_quiet(make) -> None:
     tutor = make.user(Role.TUTOR)
     today = dt.date.today()

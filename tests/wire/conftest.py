@@ -34,6 +34,8 @@ from tests.s3server import free_port
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 START_TIMEOUT = 30.0
+#: How long every worker may take to import and build the app on a loaded machine.
+READY_TIMEOUT = 180.0
 #: Sent on every request: Flask-Login's strong session protection ties the session cookie to
 #: the client's address and User-Agent.
 USER_AGENT = "showcase-wire-tests"
@@ -110,6 +112,22 @@ def sign_in(url: str, email: str) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
 
 
+def _wait_until_ready(url: str, workers: int, log: Path) -> None:
+    """Block until every worker has loaded the app: a loaded machine can take most of a minute
+    to import it, and a request sent before then waits for it."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    answered = 0
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
+                answered += 1
+                if answered >= workers:
+                    return
+                continue
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn's workers did not answer:\n{log.read_text()[-3000:]}")
+
+
 @contextlib.contextmanager
 def gunicorn_process(
     env: dict[str, str], log: Path, workers: int = 1
@@ -147,6 +165,7 @@ def gunicorn_process(
             time.sleep(0.1)
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
+        _wait_until_ready(f"http://127.0.0.1:{port}", workers, log)
         yield port, process
     finally:
         process.send_signal(signal.SIGTERM)

@@ -15,16 +15,13 @@ import contextlib
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from flask import Flask
 from sqlalchemy import select
 
@@ -33,7 +30,8 @@ from showcase.accounts.services import create_api_token
 from showcase.mail.models import OutboxMessage
 from tests.conftest import built_app
 from tests.factories import Factory, build_journey, prepare
-from tests.s3server import TEST_CREDENTIALS, moto_server
+from tests.s3server import moto_server, new_bucket, s3_settings
+from tests.s3server import s3_client as client_for
 from tests.wire.conftest import ROOT, USER_AGENT, environment, gunicorn_process, sign_in
 
 REDIS = "redis://127.0.0.1:6379"
@@ -69,18 +67,9 @@ def hosts(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     _redis_or_skip()
     tmp = tmp_path_factory.mktemp("two-hosts")
     with moto_server() as s3_url:
-        bucket = f"showcase-hosts-{uuid.uuid4().hex[:12]}"
-        boto3.session.Session(**TEST_CREDENTIALS).client(
-            "s3", endpoint_url=s3_url, config=Config(s3={"addressing_style": "path"})
-        ).create_bucket(Bucket=bucket)
+        bucket = new_bucket(client_for(s3_url), "hosts")
         settings: dict[str, Any] = {
-            "STORAGE_BACKEND": "s3",
-            "S3_BUCKET": bucket,
-            "S3_PREFIX": "hosts/",
-            "S3_ENDPOINT_URL": s3_url,
-            "S3_REGION": TEST_CREDENTIALS["region_name"],
-            "S3_ACCESS_KEY_ID": TEST_CREDENTIALS["aws_access_key_id"],
-            "S3_SECRET_ACCESS_KEY": TEST_CREDENTIALS["aws_secret_access_key"],
+            **s3_settings(s3_url, bucket, "hosts/"),
             # No host has a folder the other can see: a local upload root is each host's own.
             "UPLOAD_ROOT": str(tmp / "not-shared"),
         }
