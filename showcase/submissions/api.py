@@ -105,9 +105,10 @@ def list_submissions(apprenticeship_id: int) -> SubmissionList:
 
 
 @bp.post("/apprenticeships/<int:apprenticeship_id>/submissions")
-@spec.validate(resp=responses(403, HTTP_201=SubmissionOut), tags=["submissions"])
+@spec.validate(resp=responses(403, 409, HTTP_201=SubmissionOut), tags=["submissions"])
 def start_submission(apprenticeship_id: int) -> tuple[SubmissionOut, int]:
-    """Open the draft, or start a new version after a locked one (the apprentice)."""
+    """Open the draft, or start a new version after a locked one (the apprentice); 409 when
+    the latest version is with the assessor or passed (a new version follows only a fail)."""
     apprenticeship = get_apprenticeship_or_404(current_user, apprenticeship_id)
     draft = services.start_version(current_user, apprenticeship)
     return serialise(draft), 201

@@ -68,8 +68,6 @@ TALL_PAGES: dict[str, tuple[int, str]] = {
         "the queue is marked by keyboard without opening anything (test_marking.py); the demo "
         "has 8 tags waiting, and the queue is paged at 20 (showcase.marking.services.PAGE_SIZE)",
     ),
-    # Not yet folded for phones; measured on the demo on 1 December 2026. Tighten each to the
-    # budget as its page is folded (issue 18: the matrix as cards by module, gaps grouped).
 }
 
 #: Links not followed: downloads, the API, and anything that is not a page.
