@@ -145,7 +145,11 @@ def new_bucket(client: Any, purpose: str) -> str:
     return name
 
 
-def s3_settings(url: str, bucket: str, prefix: str = "showcase/") -> dict[str, Any]:
+#: Key prefix of a test app's objects in its bucket.
+APP_PREFIX = "showcase/"
+
+
+def s3_settings(url: str, bucket: str, prefix: str = APP_PREFIX) -> dict[str, Any]:
     """The app's configuration for storing files in ``bucket`` on the server at ``url``."""
     return {
         "STORAGE_BACKEND": "s3",

@@ -566,7 +566,7 @@ def _direct(upload: UploadSession) -> DirectUploadOut:
 @spec.validate(
     json=UploadIn,
     headers=UploadCreateHeaders,
-    resp=responses(403, 409, 413, HTTP_201=DirectUploadOut),
+    resp=responses(403, 409, 413, 503, HTTP_201=DirectUploadOut),
     tags=["evidence"],
 )
 def create_direct_upload(apprenticeship_id: int) -> tuple[DirectUploadOut, int]:
@@ -583,14 +583,16 @@ def create_direct_upload(apprenticeship_id: int) -> tuple[DirectUploadOut, int]:
 
 
 @bp.get("/direct-uploads/<upload_id>")
-@spec.validate(resp=responses(HTTP_200=DirectUploadOut), tags=["evidence"])
+@spec.validate(resp=responses(403, 503, HTTP_200=DirectUploadOut), tags=["evidence"])
 def direct_upload_status(upload_id: str) -> DirectUploadOut:
     """Where a direct upload is: the parts S3 holds, what is missing, or the check's outcome."""
     return _direct(get_upload_or_404(current_user, upload_id))
 
 
 @bp.post("/direct-uploads/<upload_id>/parts/<int:number>")
-@spec.validate(json=DirectPartIn, resp=responses(409, HTTP_200=DirectPartOut), tags=["evidence"])
+@spec.validate(
+    json=DirectPartIn, resp=responses(403, 409, 503, HTTP_200=DirectPartOut), tags=["evidence"]
+)
 def direct_upload_part(upload_id: str, number: int) -> DirectPartOut:
     """A presigned URL for part ``number`` (1-based), bound to the part's SHA-256."""
     upload = get_upload_or_404(current_user, upload_id)
@@ -599,7 +601,7 @@ def direct_upload_part(upload_id: str, number: int) -> DirectPartOut:
 
 
 @bp.post("/direct-uploads/<upload_id>/complete")
-@spec.validate(resp=responses(409, HTTP_202=DirectUploadOut), tags=["evidence"])
+@spec.validate(resp=responses(403, 409, 503, HTTP_202=DirectUploadOut), tags=["evidence"])
 def complete_direct_upload(upload_id: str) -> tuple[DirectUploadOut, int]:
     """Join the parts (409 while some are missing) and start the check; 202."""
     upload = get_upload_or_404(current_user, upload_id)

@@ -36,7 +36,7 @@ from showcase.accounts.models import User
 from showcase.audit.services import record
 from showcase.errors import Conflict, ShowcaseError, ValidationFailed
 from showcase.evidence.models import UploadSession
-from showcase.evidence.services import add_evidence, check_new_upload, part_size_for
+from showcase.evidence.services import add_evidence, check_new_upload, start_upload
 from showcase.portfolios.models import Apprenticeship
 from showcase.storage import Storage, UploadedPart, new_key, too_large
 from showcase.storage.ingest import IngestedFile, check_digest, name_for_content
@@ -45,7 +45,6 @@ from showcase.storage_ext import get_scanner, get_storage
 
 log = logging.getLogger(__name__)
 
-QUARANTINE = "quarantine"
 #: How long a presigned part URL stays valid.
 PART_URL_SECONDS = 3600
 READ_CHUNK = 1024 * 1024
@@ -53,9 +52,7 @@ READ_CHUNK = 1024 * 1024
 
 def offered(storage: Storage) -> bool:
     """Whether this server offers direct uploads (S3 storage, and not turned off)."""
-    return bool(getattr(storage, "direct_uploads", False)) and bool(
-        current_app.config.get("DIRECT_UPLOADS", True)
-    )
+    return storage.direct_uploads and bool(current_app.config.get("DIRECT_UPLOADS", True))
 
 
 def start(
@@ -70,42 +67,24 @@ def start(
     sha256: str | None = None,
 ) -> UploadSession:
     """Begin a direct upload into quarantine (flushes; audited like any upload)."""
+    # Who may, and whether the file may, come first: 403 and 413 before "not on this server".
+    check_new_upload(actor, apprenticeship, filename, size, max_bytes)
     if not offered(storage):
         raise Conflict(
             "This server keeps files on its own disk, so files can't be sent to storage "
             "directly. Use the resumable upload (POST …/uploads) instead."
         )
-    name = check_new_upload(actor, apprenticeship, filename, size, max_bytes)
-    key = new_key(QUARANTINE)
-    upload = UploadSession(
-        id=os.urandom(16).hex(),
-        apprenticeship=apprenticeship,
-        user_id=actor.id,
-        filename=name,
-        size=size,
-        part_size=part_size_for(size, part_size),
-        storage_key=key,
-        storage_upload_id=storage.begin_multipart(key, checksums=True),
-        parts=[],
-        bytes_received=0,
-        sha256=sha256,
-        direct=True,
-        state="uploading",
-    )
-    db.session.add(upload)
-    db.session.flush()
-    record(
+    return start_upload(
         actor,
-        "upload.started",
         apprenticeship,
-        apprenticeship_id=apprenticeship.id,
-        upload_id=upload.id,
-        filename=name,
+        storage=storage,
+        filename=filename,
         size=size,
+        max_bytes=max_bytes,
+        part_size=part_size,
         sha256=sha256,
         direct=True,
     )
-    return upload
 
 
 def part_count(upload: UploadSession) -> int:

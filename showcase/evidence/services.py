@@ -678,7 +678,7 @@ def list_evidence(apprenticeship: Apprenticeship, filters: EvidenceFilter) -> li
 
 
 #: Items on one page of the evidence list (the page and the API).
-EVIDENCE_PAGE_SIZE = 50
+EVIDENCE_PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -783,13 +783,16 @@ def start_upload(
     max_bytes: int,
     part_size: int,
     sha256: str | None = None,
+    direct: bool = False,
 ) -> UploadSession:
     """Begin a multipart upload in storage and record the session (and an audit entry).
 
     ``sha256`` (hex) is the digest the client declared for the whole file, if it did.
+    ``direct``: the client sends the parts to storage itself (``showcase.evidence.direct``):
+    the upload goes to a quarantine key, with each part's checksum required by storage.
     """
     name = check_new_upload(actor, apprenticeship, filename, size, max_bytes)
-    key = new_key()
+    key = new_key("quarantine" if direct else "evidence")
     upload = UploadSession(
         id=secrets.token_hex(16),
         apprenticeship=apprenticeship,
@@ -798,10 +801,12 @@ def start_upload(
         size=size,
         part_size=part_size_for(size, part_size),
         storage_key=key,
-        storage_upload_id=storage.begin_multipart(key),
+        storage_upload_id=storage.begin_multipart(key, checksums=direct),
         parts=[],
         bytes_received=0,
         sha256=sha256,
+        direct=direct,
+        state="uploading",
     )
     db.session.add(upload)
     db.session.flush()
@@ -815,6 +820,7 @@ def start_upload(
         filename=name,
         size=size,
         sha256=sha256,
+        **({"direct": True} if direct else {}),
     )
     return upload
 

@@ -151,8 +151,12 @@ class Storage(Protocol):
         """Copy an object to a new key that the backend protects from change."""
         ...
 
-    def begin_multipart(self, key: str) -> str:
-        """Start a resumable upload to a new key and return its upload id."""
+    #: Whether clients may send a multipart upload's parts to the backend themselves.
+    direct_uploads: bool
+
+    def begin_multipart(self, key: str, *, checksums: bool = False) -> str:
+        """Start a resumable upload to a new key and return its upload id; ``checksums``: the
+        backend requires each part's SHA-256 (S3; local parts pass through the app anyway)."""
         ...
 
     def put_part(

@@ -283,8 +283,9 @@ class LocalStorage:
             raise UploadNotFound(upload_id)
         return folder
 
-    def begin_multipart(self, key: str) -> str:
-        """Start a resumable upload to a new key and return its upload id."""
+    def begin_multipart(self, key: str, *, checksums: bool = False) -> str:
+        """Start a resumable upload to a new key and return its upload id (``checksums`` is
+        for backends clients send parts to directly; here every part passes through the app)."""
         validate_key(key)
         if self.exists(key):
             raise ObjectExists(key)

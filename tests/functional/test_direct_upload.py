@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,44 +18,17 @@ from showcase import db, jobs
 from showcase.evidence import direct
 from showcase.evidence.models import Evidence, UploadSession
 from showcase.storage import MIN_PART_SIZE
-from tests.conftest import built_app
 from tests.factories import api_headers
-from tests.s3server import moto_server, new_bucket, s3_settings
-from tests.s3server import s3_client as client_for
+from tests.s3server import APP_PREFIX
 
 SAMPLES = Path(__file__).parents[1] / "samples"
-PREFIX = "showcase/"
+PREFIX = APP_PREFIX
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def s3_client(s3_endpoint: str) -> Any:
-    return client_for(s3_endpoint)
-
-
-@pytest.fixture(scope="module")
-def bucket(s3_client: Any) -> str:
-    return new_bucket(s3_client, "direct")
-
-
-@pytest.fixture(scope="module")
-def app(
-    database_kind: str, tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str, bucket: str
-) -> Iterator[Flask]:
+def app(s3_app: Flask) -> Flask:
     """Overrides the harness's app: files in S3, parts of S3's minimum size."""
-    with built_app(
-        database_kind,
-        tmp_path_factory.mktemp(f"direct-{database_kind}"),
-        "_direct",
-        **s3_settings(s3_endpoint, bucket, PREFIX),
-        RESUMABLE_PART_BYTES=MIN_PART_SIZE,
-    ) as application:
-        yield application
+    return s3_app
 
 
 @pytest.fixture
@@ -232,16 +204,69 @@ def test_a_promotion_interrupted_runs_again_to_the_same_result(
     assert quarantined(s3_client, bucket) == []
 
 
-def test_only_the_uploader_sees_or_continues_a_direct_upload(client, make, portfolio) -> None:
+ROLES = ("apprentice", "tutor", "line_manager", "stranger", "assessor", "admin")
+#: Expected status per operation, in ROLES order. Starting: the apprentice and their staff add
+#: evidence (issue 14); an admin who sees the portfolio may not (403); outsiders get 404. The
+#: apprentice's own upload: only they go on with it; parties who see the portfolio get 403.
+MATRIX = {
+    "start": (201, 201, 201, 404, 404, 403),
+    "status": (200, 403, 403, 404, 404, 403),
+    "part": (200, 403, 403, 404, 404, 403),
+    "complete": (409, 403, 403, 404, 404, 403),  # 409 for the uploader: no part sent yet
+}
+
+
+def people(make, portfolio) -> dict:
+    from showcase.accounts.models import Role
+
+    return {
+        "apprentice": portfolio.apprentice,
+        "tutor": portfolio.tutor,
+        "line_manager": portfolio.line_manager,
+        "stranger": make.apprenticeship().apprentice,
+        "assessor": make.user(Role.ASSESSOR),
+        "admin": make.user(Role.ADMIN, portfolio.employer),
+    }
+
+
+@pytest.mark.parametrize("operation", list(MATRIX))
+def test_who_may_start_see_and_continue_a_direct_upload(client, make, portfolio, operation):
+    who = people(make, portfolio)
     upload = start(client, portfolio, api_headers(portfolio.apprentice), recording(100_000))
-    other = api_headers(make.apprenticeship().apprentice)
-    assert client.get(f"/api/v1/direct-uploads/{upload['id']}", headers=other).status_code == 404
-    asked = client.post(
-        f"/api/v1/direct-uploads/{upload['id']}/parts/1",
-        json={"sha256": b64sha(b"x")},
-        headers=other,
+    calls = {
+        "start": lambda h: client.post(
+            f"/api/v1/apprenticeships/{portfolio.id}/direct-uploads",
+            json={"filename": "talk.wav", "size": 100_000},
+            headers=h,
+        ),
+        "status": lambda h: client.get(upload["url"], headers=h),
+        "part": lambda h: client.post(
+            f"{upload['url']}/parts/1", json={"sha256": b64sha(b"x")}, headers=h
+        ),
+        "complete": lambda h: client.post(upload["complete_url"], headers=h),
+    }
+    got = tuple(calls[operation](api_headers(who[role])).status_code for role in ROLES)
+    assert got == MATRIX[operation]
+
+
+def test_the_pages_routes_answer_as_the_api_does(login, make, portfolio) -> None:
+    """The upload page's own routes (session and CSRF, not a token) use the same checks."""
+    who = people(make, portfolio)
+    client = login(portfolio.apprentice)
+    started = client.post(
+        f"/apprenticeships/{portfolio.id}/direct-uploads",
+        json={"filename": "talk.wav", "size": 100_000},
+        headers={"Accept": "application/json"},
     )
-    assert asked.status_code == 404
+    assert started.status_code == 201
+    upload = started.get_json()
+    assert upload["url"] == f"/direct-uploads/{upload['id']}"
+    client.post("/sign-out")
+    for role, expected in (("tutor", 403), ("stranger", 404), ("admin", 403)):
+        other = login(who[role])
+        answer = other.get(upload["url"], headers={"Accept": "application/json"})
+        assert answer.status_code == expected, role
+        other.post("/sign-out")
 
 
 def test_a_malformed_checksum_or_part_number_is_refused(client, portfolio) -> None:

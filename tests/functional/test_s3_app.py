@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import io
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,43 +18,16 @@ from showcase import db
 from showcase.evidence.models import Evidence
 from showcase.storage import MIN_PART_SIZE, S3Storage
 from showcase.storage_ext import get_storage
-from tests.conftest import built_app
-from tests.s3server import moto_server, new_bucket, s3_settings
-from tests.s3server import s3_client as client_for
+from tests.s3server import APP_PREFIX
 
 SAMPLES = Path(__file__).parents[1] / "samples"
-PREFIX = "showcase/"
+PREFIX = APP_PREFIX
 
 
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def s3_client(s3_endpoint: str) -> Any:
-    return client_for(s3_endpoint)
-
-
-@pytest.fixture(scope="module")
-def bucket(s3_client: Any) -> str:
-    return new_bucket(s3_client, "app")
-
-
-@pytest.fixture(scope="module")
-def app(
-    database_kind: str, tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str, bucket: str
-) -> Iterator[Flask]:
+def app(s3_app: Flask) -> Flask:
     """Overrides the harness's app: the same, but storing files in S3."""
-    with built_app(
-        database_kind,
-        tmp_path_factory.mktemp(f"s3-app-{database_kind}"),
-        "_s3",
-        **s3_settings(s3_endpoint, bucket, PREFIX),
-        RESUMABLE_PART_BYTES=MIN_PART_SIZE,
-    ) as application:
-        yield application
+    return s3_app
 
 
 @pytest.fixture
