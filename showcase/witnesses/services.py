@@ -737,14 +737,22 @@ def register(apprenticeship: Apprenticeship) -> list[Witness]:
 
 
 def signature_for_evidence(evidence_id: int) -> WitnessSignature | None:
-    return db.session.scalar(
+    return signatures_for_evidence([evidence_id]).get(evidence_id)
+
+
+def signatures_for_evidence(evidence_ids: Sequence[int]) -> dict[int, WitnessSignature]:
+    """The signatures of these items that are witness statements, by item (one query)."""
+    if not evidence_ids:
+        return {}
+    found = db.session.scalars(
         select(WitnessSignature)
-        .where(WitnessSignature.evidence_id == evidence_id)
+        .where(WitnessSignature.evidence_id.in_(list(evidence_ids)))
         .options(
             selectinload(WitnessSignature.request),
             selectinload(WitnessSignature.pdf_file),
         )
     )
+    return {signature.evidence_id: signature for signature in found}
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,12 @@ def witness_signature_of(evidence_id: int) -> WitnessSignature | None:
     return services.signature_for_evidence(evidence_id)
 
 
+@bp.app_template_global()
+def witness_signatures_of(evidence_ids: list[int]) -> dict[int, WitnessSignature]:
+    """The signatures of the witness statements among these items (one query for a page)."""
+    return services.signatures_for_evidence(evidence_ids)
+
+
 @bp.get("/witness-statements/<int:evidence_id>/pdf")
 @login_required
 def pdf(evidence_id: int) -> Response:

@@ -30,9 +30,9 @@ URL = f"criteria/{MODULE}/statement-1"
 ANCHOR = f"criterion-{MODULE}-statement-1"
 
 
-def lock(journey, extra: int = 0):
-    """The journey's showcase with the PDF tagged too (and ``extra`` written items), locked
-    and assigned to the journey's assessor."""
+def lock(journey, extra: int = 0, kind: EvidenceKind = EvidenceKind.REFLECTIVE_ACCOUNT):
+    """The journey's showcase with the PDF tagged too (and ``extra`` written items of ``kind``),
+    locked and assigned to the journey's assessor."""
     item, _ao, people, items = journey
     accept(
         evidence.tag_evidence(
@@ -44,7 +44,7 @@ def lock(journey, extra: int = 0):
         )
     )
     for n in range(extra):
-        items.append(add_item(item, EvidenceKind.REFLECTIVE_ACCOUNT, f"Reflection {n}"))
+        items.append(add_item(item, kind, f"Reflection {n}"))
         accept(tag(items[-1], f"ST0072/{MODULE}/1.{1 + n % 2}"))
     draft = prepare(journey)
     storage = get_storage()
@@ -414,13 +414,21 @@ def test_the_api_document_declares_the_judgement_operations(client) -> None:
 # ---- query counts --------------------------------------------------------------------------
 
 
-def test_the_workspace_costs_the_same_queries_for_5_or_40_items(login, make, count_queries) -> None:
+@pytest.mark.parametrize(
+    "kind",
+    # Witness statements show their signature: read for the whole page at once, not per item.
+    [EvidenceKind.REFLECTIVE_ACCOUNT, EvidenceKind.WITNESS_STATEMENT],
+    ids=["reflections", "witness-statements"],
+)
+def test_the_workspace_costs_the_same_queries_for_5_or_40_items(
+    login, make, count_queries, kind
+) -> None:
     from tests.factories import build_journey
 
     counts = []
     for extra in (3, 38):  # the two sample files plus these: 5 and 40 items
         journey = build_journey(make)
-        assessment = lock(journey, extra)
+        assessment = lock(journey, extra, kind)
         assert len(assessment.submission.items) == extra + 2
         people, items = journey[2], journey[3]
         services.record_judgement(
