@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from showcase.coverage.forecast import METHOD
 from showcase.dashboard import services
+from showcase.web import csv_cell
 
 bp = Blueprint("dashboard", __name__)
 
@@ -61,19 +62,6 @@ CSV_HEADER = [
 ]
 
 
-#: First characters that make a spreadsheet read a cell as a formula or split it: = + - @ start
-#: formulas (CSV injection), tab and carriage return hide them, ; and | are field separators
-#: in some spreadsheets' CSV import.
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r", ";", "|")
-
-
-def _cell(value: object) -> object:
-    # Prefixed with a quote, the spreadsheet shows the text as typed.
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
-        return "'" + value
-    return value
-
-
 def _date(day: dt.date | None) -> str:
     return day.isoformat() if day else ""
 
@@ -88,7 +76,7 @@ def download_csv() -> Response:
     for row in services.all_rows(current_user, today):
         forecast, hours = row.forecast, row.hours
         writer.writerow(
-            _cell(value)
+            csv_cell(value)
             for value in [
                 row.apprenticeship_id,
                 row.apprentice_name,
