@@ -1,7 +1,8 @@
 """Body caps, a dead database and connection keep-alive, through a real gunicorn over sockets.
 
 - A 19 MB JSON PATCH is answered 413 while most of it is still unsent: the worker refused it
-  from its Content-Length and read none of it. A chunked one is cut off just past the cap.
+  from its Content-Length and read none of it. A chunked one, never finished, is answered 413
+  just past the cap.
 - With PostgreSQL unreachable, a signed-in page is Showcase's own 503 page with Retry-After
   (it used to be gunicorn's bare 500: the error page itself queried the database).
 - ``gunicorn.conf.py`` is what gunicorn loads: a client that pauses longer than gunicorn's
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from config import Config
 from showcase import create_app
 from showcase.extensions import login_manager
 from tests.s3server import free_port
@@ -80,7 +82,13 @@ def test_a_19_mb_json_patch_is_refused_before_it_is_read(server: Server) -> None
     # The answer came back after 64 KiB of 19 MiB: the worker never waited for (or parsed) it.
 
 
-def test_a_chunked_19_mb_json_patch_is_cut_off_at_the_cap(server: Server) -> None:
+def test_a_chunked_json_patch_is_cut_off_at_the_cap(server: Server) -> None:
+    """Just past the 1 MiB cap of an unfinished chunked body, the answer is already 413.
+
+    The body is never finished (no last chunk), so a server that read whole bodies before
+    judging them would still be waiting; counting bytes sent instead would count the kernel's
+    socket buffers, which differ from machine to machine.
+    """
     head = (
         f"PATCH /api/v1/evidence/1 HTTP/1.1\r\nHost: {server.host}\r\n"
         f"Authorization: Bearer {server.token}\r\nContent-Type: application/json\r\n"
@@ -88,17 +96,14 @@ def test_a_chunked_19_mb_json_patch_is_cut_off_at_the_cap(server: Server) -> Non
     ).encode()
     piece = b"x" * 65536
     chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
-    sent = 0
     with socket.create_connection((server.host, server.port), timeout=30) as sock:
         sock.sendall(head)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            while sent < BIG and not _answered(sock):
+            for _ in range(Config.MAX_BODY_BYTES // len(piece) + 2):
                 sock.sendall(chunk)
-                sent += len(piece)
         answer = _read_response(sock, timeout=10)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:300]
     assert b'"code":"request_too_large"' in answer
-    assert sent < 4 * 1024 * 1024, f"{sent} bytes went in before the refusal"
 
 
 # -- a server of our own: the dead database, keep-alive ---------------------------------------
