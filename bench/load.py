@@ -3,7 +3,8 @@ time, then the integrity checks.
 
 Builds a database of its own (``showcase_load``: a provider, an employer, an assessment
 organisation, ``--apprentices`` apprentices 7 months into ST0072 with their tutors and line
-managers, assessors and quality assurers, each with an API token), serves the app with gunicorn
+managers, assessors and quality assurers, each with an API token; the line manager's section of
+each 3-month review written, so that their signature is accepted), serves the app with gunicorn
 (production settings, local file storage in a temporary folder, scanning off), runs locust
 headless with ``bench/locustfile.py`` (apprentices browse, upload small files and tag them;
 tutors browse and accept tags; line managers browse and sign reviews; assessors and quality
@@ -83,6 +84,7 @@ def build(args: argparse.Namespace, url: str, uploads: Path, people_file: Path) 
     from showcase.accounts.models import Organisation, OrganisationKind, Role, User
     from showcase.db import get_database
     from showcase.portfolios import services as portfolios
+    from showcase.reviews import services as reviews
     from showcase.standards import services as standards
     from showcase.standards.loaders import get_standard_or_404
     from showcase.standards.models import ReferenceKind
@@ -137,6 +139,12 @@ def build(args: argparse.Namespace, url: str, uploads: Path, people_file: Path) 
                 tutor=tutor[0],
             )
             db.session.flush()
+            # The line manager has written their section of the 3-month review, which the
+            # default template requires before they sign (bench/locustfile.py's LineManager).
+            review = reviews.ensure_review(manager[0], apprenticeship, 3)
+            reviews.save_section(
+                manager[0], review, "employer_comments", f"{apprentice.name} is settling in well."
+            )
             people["apprentice"].append(
                 {**entry, "apprenticeship": apprenticeship.id, "refs": refs}
             )

@@ -138,7 +138,10 @@ class LineManager(Person):
             catch_response=True,
         ) as answer:
             # Signed already (by this manager before) is a 409 with its reason: not an error.
-            if answer.status_code in (200, 409):
+            # "Write your section first" would be: bench/load.py wrote every manager's section.
+            if answer.status_code == 200 or (
+                answer.status_code == 409 and "review_section_missing" not in answer.text
+            ):
                 answer.success()
 
 

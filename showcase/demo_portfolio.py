@@ -73,6 +73,43 @@ AMIRA = [
 ]
 
 
+#: What Amira, Marcus and Tara wrote at Amira's 6- and 9-month reviews, before they signed.
+AMIRA_SECTIONS = {
+    6: {
+        "apprentice_reflection": (
+            "Handling a complaint at the service desk on my own was a big step, and the "
+            "statements for the regulations units are in. I still rush when the queue is long, "
+            "so I want to practise staying calm when it's busy."
+        ),
+        "employer_comments": (
+            "Amira now covers the service desk without supervision and her product knowledge "
+            "has come on a lot. I'd like her to help show new starters the returns process."
+        ),
+        "tutor_comments": (
+            "Good progress since the last review: the regulations units are evidenced and the "
+            "recorded complaint is strong. Next, reflective accounts that show how she adapts "
+            "to different customers."
+        ),
+    },
+    9: {
+        "apprentice_reflection": (
+            "Writing about the busy Saturday helped me see how I decide who to help first. I "
+            "suggested a change to the returns queue at the team meeting and we're trying it."
+        ),
+        "employer_comments": (
+            "Amira is one of the most dependable people on the desk and dealt with an upset "
+            "customer's late delivery really well. She's ready to start preparing for her "
+            "end-point assessment."
+        ),
+        "tutor_comments": (
+            "Nearly every unit is covered now and the evidence is varied. Before the gateway, "
+            "Amira should choose her strongest pieces and practise talking them through for "
+            "the professional discussion."
+        ),
+    },
+}
+
+
 def _add(apprentice: User, apprenticeship: Apprenticeship, spec: tuple, today: dt.date) -> None:
     filename, make, kind, title, days_ago, tags, accept = spec
     storage = get_storage()
@@ -140,6 +177,11 @@ def add_demo_showcase(today: dt.date) -> None:
         )
     submissions.sign_off(amira.line_manager, draft, confirm=True)
     submissions.sign_off(amira.tutor, draft, confirm=True)
+    writers = {
+        "apprentice_reflection": amira.apprentice,
+        "employer_comments": amira.line_manager,
+        "tutor_comments": amira.tutor,
+    }
     for month in (6, 9):  # the 3-month review is signed by the reviews demo
         held = add_months(amira.start_date, month)
         review = reviews.ensure_review(amira.tutor, amira, month, today=held)
@@ -148,6 +190,10 @@ def add_demo_showcase(today: dt.date) -> None:
             reviews.record_followup(
                 amira.tutor, review, action.id, ActionOutcome.DONE, "Statements added in month 4."
             )
+        # Each party writes their own section on the day, before anybody signs.
+        written_at = dt.datetime.combine(held, dt.time(9), dt.UTC)
+        for key, text in AMIRA_SECTIONS[month].items():
+            reviews.save_section(writers[key], review, key, text, now=written_at)
         for signer in (amira.tutor, amira.line_manager, amira.apprentice):
             reviews.sign_review(signer, review)
     storage = get_storage()

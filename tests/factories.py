@@ -1,5 +1,6 @@
 """Test data builders shared by test modules: the ``Factory`` behind the ``make`` fixture, and
-helpers that build evidence, tags and a whole gateway journey through the services.
+helpers that build evidence, tags, signed reviews and a whole gateway journey through the
+services.
 
 Everything here flushes, never commits (the harness rolls each test back); tests that commit
 (the race tests) commit themselves.
@@ -205,14 +206,40 @@ def build_journey(make):
 
 
 def sign_review_point(item, month: int) -> None:
-    """The apprentice, line manager and tutor hold and sign the review due at ``month``."""
+    """The apprentice, line manager and tutor hold the review due at ``month``, write their
+    sections and sign it."""
     from showcase.reviews import services as reviews
     from showcase.standards.sufficiency import add_months
 
     held = add_months(item.start_date, month)
-    review = reviews.ensure_review(item.tutor, item, month, today=held)
-    for signer in (item.tutor, item.line_manager, item.apprentice):
-        reviews.sign_review(signer, review)
+    sign_all(reviews.ensure_review(item.tutor, item, month, today=held))
+
+
+def write_own_sections(review, *people) -> None:
+    """Each of ``people`` (all three parties if none are named) writes the sections of the
+    review's template that are theirs to write before they sign and are still empty.
+
+    Call it before anybody signs: a changed section clears the signatures so far."""
+    from showcase.reviews import services as reviews
+    from showcase.reviews.permissions import signer_role
+
+    item = review.apprenticeship
+    for person in people or (item.apprentice, item.line_manager, item.tutor):
+        role = signer_role(person, item)
+        for section in reviews.missing_sections(review, role) if role else []:
+            reviews.save_section(person, review, section.key, f"{section.title}, by {person.name}.")
+
+
+def sign_all(review, *people) -> None:
+    """``people`` (the tutor, the line manager and the apprentice if none are named) write
+    their own sections, then sign in that order; the last signature freezes the review."""
+    from showcase.reviews import services as reviews
+
+    item = review.apprenticeship
+    people = people or (item.tutor, item.line_manager, item.apprentice)
+    write_own_sections(review, *people)
+    for person in people:
+        reviews.sign_review(person, review)
 
 
 def prepare(journey) -> Submission:

@@ -32,6 +32,53 @@ from showcase.submissions import services as submissions
 PASSWORD = "showcase-demo"  # noqa: S105 (the demo's password, as showcase.demo says)
 MODULE = "ST0072/understanding-the-organisation"
 
+#: What Jordan, Nina and Theo wrote at each of Jordan's reviews, before they signed.
+JORDAN_SECTIONS = {
+    3: {
+        "apprentice_reflection": (
+            "I've learnt the tills and the stock system and I enjoy the service desk. I'd like "
+            "to understand more about what Northgate stands for, so I can explain it to customers."
+        ),
+        "employer_comments": (
+            "Jordan is punctual and friendly and picks new tasks up quickly. From next month "
+            "I'll give Jordan some time on the phones."
+        ),
+        "tutor_comments": (
+            "A steady start. The evidence so far is mostly Jordan's own notes; a recording or a "
+            "statement from Nina would make it much stronger."
+        ),
+    },
+    6: {
+        "apprentice_reflection": (
+            "Taking calls at the desk has got easier, and I recorded one with the customer's "
+            "permission. Angry customers still throw me, so I want to practise those calls."
+        ),
+        "employer_comments": (
+            "Jordan explained our values to a customer really well last month, and I've written "
+            "a statement about it. Next I'd like Jordan to see a few complaints through from "
+            "start to finish."
+        ),
+        "tutor_comments": (
+            "The recording and Nina's statement are good evidence for understanding the "
+            "organisation. The conflict and challenge units are the gap to work on next."
+        ),
+    },
+    9: {
+        "apprentice_reflection": (
+            "I've now dealt with a few complaints from start to finish and felt more confident "
+            "each time. Next I want to start choosing what goes in my showcase."
+        ),
+        "employer_comments": (
+            "Customers trust the answers Jordan gives them, and the team does too. We're happy "
+            "for Jordan to go forward to the gateway when the tutor agrees."
+        ),
+        "tutor_comments": (
+            "Good progress, and the main gaps are closing. Before the gateway Jordan should pick "
+            "the strongest evidence and write a short, clear summary for the showcase."
+        ),
+    },
+}
+
 
 def _user(email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))
@@ -94,8 +141,18 @@ def add_demo_assessment_in_progress(today: dt.date) -> None:
         )
         evidence.review_tag(tutor, tag, accept=True)
         items.append(e)
-    for month in (3, 6, 9):
-        review = reviews.ensure_review(tutor, item, month, today=add_months(item.start_date, month))
+    writers = {
+        "apprentice_reflection": apprentice,
+        "employer_comments": manager,
+        "tutor_comments": tutor,
+    }
+    for month, sections in JORDAN_SECTIONS.items():
+        held = add_months(item.start_date, month)
+        review = reviews.ensure_review(tutor, item, month, today=held)
+        # Each party writes their own section on the day, before anybody signs.
+        written_at = dt.datetime.combine(held, dt.time(9), dt.UTC)
+        for key, text in sections.items():
+            reviews.save_section(writers[key], review, key, text, now=written_at)
         for signer in (tutor, manager, apprentice):
             reviews.sign_review(signer, review)
     draft = submissions.start_version(apprentice, item)

@@ -1,6 +1,7 @@
-"""Demo evidence and reviews: Amira's signed 3-month review; Ben's 3-month review signed by all
-three with every section written and targets agreed, his 6-month review booked (the invitations
-with their calendar file are in the outbox); and a tag of his sent back with a comment.
+"""Demo evidence and reviews: Amira's signed 3-month review, each party's section written; Ben's
+3-month review signed by all three with every section written and targets agreed, his 6-month
+review booked (the invitations with their calendar file are in the outbox); and a tag of his
+sent back with a comment.
 
 Rows are dated in the past (evidence created, tags accepted months ago) so the coverage chart
 and the review's "as of" figures tell a story. The coverage rollup follows through its flush
@@ -151,11 +152,41 @@ def add_demo_reviews(today: dt.date | None = None) -> None:
         owner=amira.apprentice,
         due=held + dt.timedelta(days=30),
     )
+    # Each party writes their own section before anybody signs (the template requires it).
+    people = {
+        "apprentice": amira.apprentice,
+        "line_manager": amira.line_manager,
+        "tutor": amira.tutor,
+    }
+    for who, key, text in AMIRA_SECTIONS:
+        services.save_section(people[who], review, key, text, now=_at(held, 9))
     for signer, hour in ((amira.tutor, 11), (amira.line_manager, 12), (amira.apprentice, 13)):
         services.sign_review(signer, review, now=_at(held, hour))
 
     _bens_reviews(ben, today)
 
+
+#: Amira's 3-month review: what each of the three wrote before they signed.
+AMIRA_SECTIONS = (
+    (
+        "apprentice",
+        "apprentice_reflection",
+        "I feel settled on the tills and the customer feedback cards have been lovely to read. "
+        "I'm less sure of the rules on refunds and data protection, so I want to learn those next.",
+    ),
+    (
+        "line_manager",
+        "employer_comments",
+        "Amira has fitted into the team quickly and customers often mention her by name. I'll "
+        "give her shifts on the service desk so she sees more refunds and complaints.",
+    ),
+    (
+        "tutor",
+        "tutor_comments",
+        "A strong start: the feedback cards and the till observation cover the early units "
+        "well. Nothing yet for the regulations units, so witness statements there come first.",
+    ),
+)
 
 #: Ben's 3-month review, section by section (the wellbeing section is the tutor's, private).
 BEN_SECTIONS = (

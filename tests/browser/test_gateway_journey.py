@@ -17,12 +17,11 @@ from showcase.demo_files import pdf, wav
 from showcase.evidence import services as evidence
 from showcase.evidence.models import EvidenceKind
 from showcase.portfolios.services import create_apprenticeship
-from showcase.reviews import services as reviews
 from showcase.standards.loaders import get_standard_or_404
-from showcase.standards.sufficiency import add_months
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
 from tests.browser.conftest import assert_accessible, sign_in
+from tests.factories import sign_review_point
 
 pytestmark = pytest.mark.browser
 
@@ -103,12 +102,8 @@ def dana(live_server) -> dict:
                 justification="Working with my team on the desk.",
             )
             evidence.review_tag(item.tutor, tag, accept=True)
-        for month in (3, 6, 9):
-            review = reviews.ensure_review(
-                item.tutor, item, month, today=add_months(item.start_date, month)
-            )
-            for signer in (item.tutor, item.line_manager, item.apprentice):
-                reviews.sign_review(signer, review)
+        for month in (3, 6, 9):  # each party writes their section, then all three sign
+            sign_review_point(item, month)
         db.session.commit()
         return {"apprenticeship_id": item.id}
 

@@ -21,6 +21,7 @@ from showcase.portfolios.services import create_apprenticeship
 from showcase.reviews import services as reviews
 from showcase.standards.loaders import get_standard_or_404
 from tests.browser.conftest import assert_accessible, sign_in
+from tests.factories import write_own_sections
 
 pytestmark = pytest.mark.browser
 
@@ -145,6 +146,9 @@ def test_line_manager_signs_a_review_from_the_emails_link(live_server, page, wid
         item = db.session.get(Apprenticeship, appr_id)
         review = reviews.ensure_review(item.tutor, item, 3, today=dt.date.today())
         reviews.save_notes(item.tutor, review, "Rhys has made a confident start.")
+        # All three wrote their sections at the meeting: writing one after a signature would
+        # clear it, so the line manager's last signature is the one that freezes the review.
+        write_own_sections(review)
         reviews.sign_review(item.tutor, review)
         reviews.sign_review(item.apprentice, review)
         db.session.commit()
@@ -169,6 +173,7 @@ def test_line_manager_signs_a_review_from_the_emails_link(live_server, page, wid
     assert waiting.is_visible()
     check(page)
     waiting.click()
+    assert page.locator("#section-employer_comments .prose").is_visible()  # theirs, written
     page.get_by_role("button", name="Sign this review").click()
     assert page.get_by_text("the review is saved as evidence").is_visible()
     check(page)

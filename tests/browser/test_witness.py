@@ -21,15 +21,13 @@ from showcase.demo import DEMO_PASSWORD
 from showcase.evidence import services as evidence
 from showcase.mail.models import OutboxMessage
 from showcase.portfolios.services import create_apprenticeship
-from showcase.reviews import services as reviews
 from showcase.standards.loaders import get_standard_or_404
-from showcase.standards.sufficiency import add_months
 from showcase.storage import blobs_removed_on_failure
 from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
 from showcase.witnesses.models import WitnessSignature
 from tests.browser.conftest import assert_accessible, sign_in
-from tests.factories import SAMPLES
+from tests.factories import SAMPLES, sign_review_point
 
 pytestmark = pytest.mark.browser
 
@@ -70,12 +68,8 @@ def ella(live_server) -> dict:
             line_manager=_user("manager@northgate.test"),
             tutor=_user("tutor@brightpath.test"),
         )
-        for month in (3, 6, 9):
-            review = reviews.ensure_review(
-                item.tutor, item, month, today=add_months(item.start_date, month)
-            )
-            for signer in (item.tutor, item.line_manager, item.apprentice):
-                reviews.sign_review(signer, review)
+        for month in (3, 6, 9):  # each party writes their section, then all three sign
+            sign_review_point(item, month)
         db.session.commit()
         return {"apprenticeship_id": item.id}
 

@@ -34,7 +34,16 @@ from showcase.storage_ext import get_storage
 from showcase.submissions import services as submissions
 from showcase.submissions.models import Submission, SubmissionItem
 from tests.conftest import built_app
-from tests.factories import Factory, add_item, build_journey, prepare, refs, tag
+from tests.factories import (
+    Factory,
+    add_item,
+    build_journey,
+    prepare,
+    refs,
+    sign_all,
+    tag,
+    write_own_sections,
+)
 from tests.races import race
 
 
@@ -83,6 +92,7 @@ def test_last_two_signatures_at_once_freeze_the_review_once(
     with committing_app.app_context():
         portfolio = factory.apprenticeship()
         review = reviews.ensure_review(portfolio.tutor, portfolio, 3)
+        write_own_sections(review)
         reviews.sign_review(portfolio.tutor, review)
         ids = (review.id, portfolio.line_manager_id, portfolio.apprentice_id, portfolio.id)
         db.session.commit()
@@ -311,8 +321,7 @@ def test_two_follow_ups_of_one_action_at_once_keep_the_last(
             owner=portfolio.apprentice,
             due=dt.date.today(),
         )
-        for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
-            reviews.sign_review(user, earlier)
+        sign_all(earlier)
         review = reviews.ensure_review(portfolio.tutor, portfolio, 6)
         reviews.record_followup(portfolio.tutor, review, action.id, ActionOutcome.NOT_DONE, "")
         ids = (portfolio.id, action.id, portfolio.line_manager_id, portfolio.tutor_id)

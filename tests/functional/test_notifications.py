@@ -26,7 +26,16 @@ from showcase.notifications.models import EmailMode, Kind, Notification
 from showcase.reviews import services as reviews
 from showcase.standards.sufficiency import add_months
 from tests.conftest import sign_in
-from tests.factories import accept, add_item, build_journey, prepare, refs, tag
+from tests.factories import (
+    accept,
+    add_item,
+    build_journey,
+    prepare,
+    refs,
+    sign_all,
+    tag,
+    write_own_sections,
+)
 
 
 def told(user, kind: Kind | None = None) -> list[Notification]:
@@ -75,6 +84,7 @@ def test_an_accepted_tag_waits_for_the_daily_digest(portfolio) -> None:
 def test_a_review_waits_for_those_who_have_not_signed_then_tells_everyone(portfolio) -> None:
     portfolio.start_date = add_months(dt.date.today(), -4)
     review = reviews.ensure_review(portfolio.tutor, portfolio, 3)
+    write_own_sections(review)  # all three, before anybody signs
     reviews.sign_review(portfolio.tutor, review)
     assert told(portfolio.tutor) == []
     for person in (portfolio.apprentice, portfolio.line_manager):
@@ -285,9 +295,7 @@ def test_reminders_come_seven_days_before_and_once_overdue(portfolio) -> None:
 def test_a_signed_review_needs_no_reminder(portfolio) -> None:
     today = dt.date.today()
     portfolio.start_date = add_months(today - dt.timedelta(days=2), -3)
-    review = reviews.ensure_review(portfolio.tutor, portfolio, 3)
-    for person in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
-        reviews.sign_review(person, review)
+    sign_all(reviews.ensure_review(portfolio.tutor, portfolio, 3))
     assert send_reminders(today.isoformat()) == 0
 
 

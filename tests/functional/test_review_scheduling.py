@@ -15,7 +15,7 @@ from showcase.errors import Conflict, Forbidden, ValidationFailed
 from showcase.mail.models import EmailDelivery
 from showcase.reviews import services
 from showcase.standards.sufficiency import add_months
-from tests.factories import api_headers
+from tests.factories import api_headers, sign_all
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -140,8 +140,7 @@ def test_only_the_tutor_books_and_never_in_the_past_or_once_signed(portfolio) ->
         services.schedule_review(portfolio.tutor, review, starts_at=_in_days(5), duration_minutes=5)
     assert error.value.field == "duration_minutes"
     assert review.scheduled_at is None and _invitations() == []
-    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
-        services.sign_review(user, review)
+    sign_all(review)
     with pytest.raises(Conflict):
         services.schedule_review(portfolio.tutor, review, starts_at=_in_days(5))
 

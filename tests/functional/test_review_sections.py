@@ -1,11 +1,13 @@
 """Structured reviews: sections as data (default and per provider, validated), each party writing
-their own, signatures cleared by a change, the frozen review keeping every section, and the
-wellbeing section seen by the apprentice and the tutor only (never the line manager, an admin,
-the assessor, the evidence item, the API for others or an export)."""
+their own before they sign (through the services, the page and the API), signatures cleared by a
+change, the frozen review keeping every section, and the wellbeing section seen by the apprentice
+and the tutor only (never the line manager, an admin, the assessor, the evidence item, the API
+for others or an export)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import zipfile
 
@@ -20,7 +22,7 @@ from showcase.reviews import sections, services
 from showcase.reviews.forms import FollowUpForm
 from showcase.reviews.models import ReviewSection
 from showcase.standards.sufficiency import add_months
-from tests.factories import api_headers
+from tests.factories import api_headers, sign_all, write_own_sections
 
 WELLBEING = "Struggling with the early shifts; agreed a later Thursday start."
 REFLECTION = "I handled my first complaint on my own."
@@ -36,11 +38,6 @@ def _write_all(portfolio, review) -> None:
     services.save_section(portfolio.line_manager, review, "employer_comments", "Reliable.")
     services.save_section(portfolio.tutor, review, "tutor_comments", "Good knowledge units.")
     services.save_section(portfolio.tutor, review, "wellbeing", WELLBEING)
-
-
-def _sign_all(portfolio, review) -> None:
-    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
-        services.sign_review(user, review)
 
 
 # ---- the template as data -------------------------------------------------------------------
@@ -63,6 +60,12 @@ def test_the_default_template_lists_the_sections_of_the_issue() -> None:
     assert writers["employer_comments"] == "employer"
     assert writers["off_the_job"] == "system"
     assert [s.key for s in template.sections if s.sensitive] == ["wellbeing"]
+    # Each party writes their own part before they sign; wellbeing may stay empty.
+    assert [s.key for s in template.sections if s.required] == [
+        "apprentice_reflection",
+        "employer_comments",
+        "tutor_comments",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -146,13 +149,99 @@ def test_each_party_writes_only_their_own_section(portfolio) -> None:
 
 def test_a_changed_section_clears_the_signatures(portfolio) -> None:
     review = services.ensure_review(portfolio.tutor, portfolio, 3)
-    services.save_section(portfolio.line_manager, review, "employer_comments", "Reliable.")
+    _write_all(portfolio, review)
     services.sign_review(portfolio.tutor, review)
     services.sign_review(portfolio.apprentice, review)
     services.save_section(portfolio.line_manager, review, "employer_comments", "Reliable.")
     assert review.tutor_signed_at is not None, "the same words change nothing"
     services.save_section(portfolio.line_manager, review, "employer_comments", "Very reliable.")
     assert review.tutor_signed_at is None and review.apprentice_signed_at is None
+
+
+# ---- written before signing ------------------------------------------------------------------
+
+PARTIES = [
+    ("apprentice", "apprentice", "apprentice_reflection", "The apprentice's reflection"),
+    ("line_manager", "employer", "employer_comments", "The employer's comments"),
+    ("tutor", "tutor", "tutor_comments", "The tutor's comments"),
+]
+
+
+@pytest.mark.parametrize(("who", "role", "key", "title"), PARTIES)
+def test_nobody_signs_before_writing_their_own_section(portfolio, who, role, key, title) -> None:
+    person = getattr(portfolio, who)
+    review = services.ensure_review(portfolio.tutor, portfolio, 3)
+    # The other two have written theirs: somebody else's words do not count.
+    others = [getattr(portfolio, w) for w, *_ in PARTIES if w != who]
+    write_own_sections(review, *others)
+    for text in (None, " \n\t "):  # never written; then only whitespace
+        if text is not None:
+            services.save_section(person, review, key, text)
+        with pytest.raises(services.SectionsMissing) as refused:
+            services.sign_review(person, review)
+        assert (refused.value.status_code, refused.value.code) == (409, "review_section_missing")
+        assert refused.value.field == key
+        assert refused.value.message == f"Write “{title}” before you sign: it is yours to write."
+        assert review.signed_at(role) is None
+    services.save_section(person, review, key, "Written.")
+    services.sign_review(person, review)  # the tutor's wellbeing section is still empty
+    assert review.signed_at(role) is not None
+
+
+def test_the_page_asks_for_your_section_before_you_sign(login, client, portfolio) -> None:
+    def signed() -> bool:  # read afresh: a refused request rolls its transaction back
+        review = services.find_review(portfolio, 3)
+        return review is not None and review.employer_signed_at is not None
+
+    base = f"/apprenticeships/{portfolio.id}/reviews/3"
+    box = {"section-employer_comments-text": " \r\n "}
+    login(portfolio.line_manager)
+    for saved in (False, True):  # never written; then saved with only whitespace
+        if saved:
+            assert client.post(f"{base}/sections/employer_comments", data=box).status_code == 302
+        page = html.unescape(client.get(base).get_data(as_text=True))
+        assert "Write The employer's comments first; then you can sign." in page
+        assert "Sign this review" not in page
+        # A page from before (or a hand-made request) is refused, saying what to write.
+        response = client.post(f"{base}/sign")
+        assert response.status_code == 409
+        assert "Write “The employer's comments” before you sign" in html.unescape(
+            response.get_data(as_text=True)
+        )
+        assert not signed()
+    box["section-employer_comments-text"] = "Sam is ready for the Saturday service desk."
+    assert client.post(f"{base}/sections/employer_comments", data=box).status_code == 302
+    page = client.get(base).get_data(as_text=True)
+    assert "Sign this review" in page and "then you can sign" not in page
+    assert client.post(f"{base}/sign").status_code == 302
+    assert "Signed." in client.get(base).get_data(as_text=True) and signed()
+
+
+def test_the_api_refuses_a_signature_before_the_section(client, portfolio) -> None:
+    base = f"/api/v1/apprenticeships/{portfolio.id}/reviews/3"
+    headers = api_headers(portfolio.apprentice)
+    for text in (None, "   "):  # never written; then only spaces
+        if text is not None:
+            response = client.put(
+                f"{base}/sections/apprentice_reflection", json={"text": text}, headers=headers
+            )
+            assert response.status_code == 200
+        response = client.post(f"{base}/sign", headers=headers)
+        assert response.status_code == 409
+        error = response.json["error"]
+        assert (error["code"], error["field"]) == (
+            "review_section_missing",
+            "apprentice_reflection",
+        )
+        assert "The apprentice's reflection" in error["message"]
+        assert client.get(base, headers=headers).json["signed"].get("apprentice") is None
+    response = client.put(
+        f"{base}/sections/apprentice_reflection", json={"text": REFLECTION}, headers=headers
+    )
+    assert response.status_code == 200
+    response = client.post(f"{base}/sign", headers=headers)
+    assert response.status_code == 200, response.json
+    assert response.json["signed"]["apprentice"] is not None
 
 
 def test_the_frozen_review_keeps_every_section(login, client, portfolio) -> None:
@@ -165,7 +254,7 @@ def test_the_frozen_review_keeps_every_section(login, client, portfolio) -> None
         owner=portfolio.apprentice,
         due=dt.date.today() + dt.timedelta(days=14),
     )
-    _sign_all(portfolio, review)
+    sign_all(review)
     rows = {r.key: r for r in review.sections}
     assert list(rows) == [s.key for s in services.template_of(portfolio).sections]
     assert rows["apprentice_reflection"].text == REFLECTION
@@ -190,7 +279,7 @@ def test_the_frozen_review_keeps_every_section(login, client, portfolio) -> None
 def test_wellbeing_is_for_the_apprentice_and_the_tutor_only(login, client, make, portfolio):
     review = services.ensure_review(portfolio.tutor, portfolio, 3)
     _write_all(portfolio, review)
-    _sign_all(portfolio, review)
+    sign_all(review)
     base = f"/apprenticeships/{portfolio.id}/reviews/3"
     admin = make.user(Role.ADMIN, portfolio.employer)
     for user, sees in (

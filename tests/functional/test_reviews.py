@@ -15,7 +15,7 @@ from showcase.evidence.models import Evidence, EvidenceKind
 from showcase.reviews import services
 from showcase.reviews.models import ActionOutcome, ProgressReview
 from showcase.standards.sufficiency import add_months
-from tests.factories import accept, add_item, refs, tag
+from tests.factories import accept, add_item, refs, sign_all, tag, write_own_sections
 
 
 @pytest.fixture
@@ -50,6 +50,9 @@ def test_full_review_flow_freezes_and_becomes_evidence(login, client, portfolio)
         },
     )
     assert response.status_code == 302
+    # Each party writes their own section before anybody signs (a change clears signatures);
+    # test_review_sections.py writes them through the page.
+    write_own_sections(services.find_review(portfolio, 3))
     assert client.post(f"{base}/sign").status_code == 302
     client.post("/sign-out")
     login(portfolio.line_manager)
@@ -81,6 +84,7 @@ def test_full_review_flow_freezes_and_becomes_evidence(login, client, portfolio)
 
 def test_changing_notes_clears_signatures(make, portfolio) -> None:
     review = services.ensure_review(portfolio.tutor, portfolio, 3)
+    write_own_sections(review)
     services.sign_review(portfolio.tutor, review)
     services.sign_review(portfolio.apprentice, review)
     services.save_notes(portfolio.line_manager, review, "Something new")
@@ -92,12 +96,10 @@ def test_the_next_review_compares_with_the_last(make, portfolio) -> None:
     first, second = refs(portfolio)[:2]
     accept(tag(add_item(portfolio, EvidenceKind.WITNESS_STATEMENT), first))
     review = services.ensure_review(portfolio.tutor, portfolio, 3)
-    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
-        services.sign_review(user, review)
+    sign_all(review)
     accept(tag(add_item(portfolio, EvidenceKind.WITNESS_STATEMENT), second))
     later = services.ensure_review(portfolio.tutor, portfolio, 6)
-    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
-        services.sign_review(user, later)
+    sign_all(later)
     assert services.previous_snapshot(later) == review.snapshot
     item = db.session.get(Evidence, later.evidence_id)
     assert "1 units newly covered" in item.description
@@ -121,6 +123,7 @@ def test_only_parties_sign_and_only_reviewers_record(login, make, portfolio, who
 
 
 def test_apprentice_signs_but_does_not_record(login, portfolio) -> None:
+    write_own_sections(services.ensure_review(portfolio.tutor, portfolio, 3), portfolio.apprentice)
     client = login(portfolio.apprentice)
     base = f"/apprenticeships/{portfolio.id}/reviews/3"
     page = client.get(base).get_data(as_text=True)
@@ -155,6 +158,15 @@ def test_reviews_api(client, portfolio) -> None:
     )
     assert response.status_code == 201, response.json
     assert response.json["actions"][0]["owner"] == portfolio.line_manager.name
+    for user, key in (
+        (portfolio.tutor, "tutor_comments"),
+        (portfolio.line_manager, "employer_comments"),
+        (portfolio.apprentice, "apprentice_reflection"),
+    ):
+        response = client.put(
+            f"{base}/3/sections/{key}", json={"text": "Written."}, headers=tokens[user.id]
+        )
+        assert response.status_code == 200, response.json
     for user_id in tokens:
         body = client.post(f"{base}/3/sign", headers=tokens[user_id]).json
     assert body["frozen_at"] and body["evidence_id"] and body["snapshot"]["overall"]["total"] == 116
@@ -175,8 +187,7 @@ def _signed_three_month_review_with_an_action(portfolio) -> tuple[ProgressReview
         owner=portfolio.apprentice,
         due=dt.date.today(),
     )
-    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
-        services.sign_review(user, review)
+    sign_all(review)
     return review, action.id
 
 
@@ -193,6 +204,7 @@ def test_the_next_review_follows_up_the_last_ones_actions(login, client, portfol
     assert "</svg> Done</span>" in page and "Both in." in page and "Not followed up yet" not in page
 
     review = services.find_review(portfolio, 6)
+    write_own_sections(review)
     services.sign_review(portfolio.tutor, review)
     # A changed follow-up is a changed review: signatures so far are cleared.
     services.record_followup(
@@ -226,8 +238,7 @@ def test_only_the_previous_reviews_actions_are_followed_up(make, login, portfoli
     with pytest.raises(Forbidden):
         services.record_followup(portfolio.apprentice, review, action_id, ActionOutcome.DONE, "")
     # The 9-month review follows up the 6-month one's actions once that is signed, not the 3's.
-    for user in (portfolio.tutor, portfolio.line_manager, portfolio.apprentice):
-        services.sign_review(user, review)
+    sign_all(review)
     portfolio.start_date = add_months(dt.date.today(), -10)
     later = services.ensure_review(portfolio.tutor, portfolio, 9)
     with pytest.raises(NotFound):

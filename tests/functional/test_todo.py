@@ -16,7 +16,7 @@ from showcase.evidence.models import EvidenceKind
 from showcase.home.todo import todo_for
 from showcase.reviews import services as reviews
 from showcase.standards.sufficiency import add_months
-from tests.factories import accept, add_item, api_headers, refs, tag
+from tests.factories import accept, add_item, api_headers, refs, tag, write_own_sections
 
 
 def kinds(user, today=None) -> list[str]:
@@ -39,6 +39,7 @@ def test_review_waiting_for_signature_is_on_the_line_managers_list(make, login) 
     item = make.apprenticeship(start_date=dt.date.today() - dt.timedelta(days=100))
     review = reviews.ensure_review(item.tutor, item, 3, today=dt.date.today())
     assert "review_signature" not in kinds(item.line_manager)  # nobody signed yet
+    write_own_sections(review)
     reviews.sign_review(item.tutor, review)
     todo = todo_for(item.line_manager, dt.date.today())
     waiting = [i for i in todo if i.kind == "review_signature"]
@@ -206,6 +207,7 @@ def test_query_count_is_the_same_for_2_and_12_learners(make, count_queries) -> N
                 accept(tag(add_item(item, EvidenceKind.WITNESS_STATEMENT), refs(item)[0]))
                 tag(add_item(item, EvidenceKind.WITNESS_STATEMENT), refs(item)[1])
                 review = reviews.ensure_review(item.tutor, item, 3, today=dt.date.today())
+                write_own_sections(review, item.apprentice)
                 reviews.sign_review(item.apprentice, review)
             db.session.flush()
             todo_for(person)  # warm the parsed standard
