@@ -51,6 +51,8 @@ class SectionOut(BaseModel):
     text: str
     written_by: str | None = None
     written_at: dt.datetime | None = None
+    #: Its writer must write it before anybody signs.
+    required: bool = False
     #: The caller may write it now.
     can_write: bool
 
@@ -143,6 +145,7 @@ def _sections(apprenticeship: Apprenticeship, review: ProgressReview | None) -> 
             text=s.text,
             written_by=s.written_by,
             written_at=s.written_at,
+            required=s.required,
             can_write=s.can_write,
         )
         for s in services.sections_for(current_user, apprenticeship, review)

@@ -20,6 +20,7 @@ change's SEQUENCE).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -253,6 +254,14 @@ def sign_review(
             f"Write “{missing[0].title}” before you sign: it is yours to write.",
             field=missing[0].key,
         )
+    # Everyone signs the whole review: a part written after a signature would clear it again.
+    waiting = missing_sections(review)
+    if waiting:
+        first = waiting[0]
+        raise SectionsMissing(
+            f"Everyone signs once every part is written: {waiting_text(waiting)}.",
+            field=None if first.sensitive else first.key,
+        )
     now = now or db.utcnow()
     setattr(review, f"{role}_signed_at", now)
     setattr(review, f"{role}_signed_by_id", actor.id)
@@ -393,13 +402,25 @@ def _row(review: ProgressReview, key: str) -> ReviewSection | None:
     return next((r for r in review.sections if r.key == key), None)
 
 
-def missing_sections(review: ProgressReview, role: str) -> list[SectionDef]:
-    """The template's required sections ``role`` writes and has left empty."""
+def missing_sections(review: ProgressReview, role: str | None = None) -> list[SectionDef]:
+    """The template's required sections left empty: those ``role`` writes, or everybody's."""
     return [
         d
         for d in template_of(review.apprenticeship).written
-        if d.required and d.writer == role and not ((row := _row(review, d.key)) and row.text)
+        if d.required
+        and (role is None or d.writer == role)
+        and not ((row := _row(review, d.key)) and row.text)
     ]
+
+
+def waiting_text(waiting: Sequence[SectionDef]) -> str:
+    """Whose parts are still to be written, in words anybody may read: a sensitive section is
+    named only as "a private part", so its title reaches nobody who may not see it."""
+    names = [
+        f"a private part, by {d.writer_label}" if d.sensitive else f"{d.writer_label}: “{d.title}”"
+        for d in waiting
+    ]
+    return "still to write — " + "; ".join(names) if names else ""
 
 
 def save_section(

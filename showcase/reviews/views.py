@@ -158,6 +158,9 @@ def _render(
             if s.can_write
         },
         own_empty=[s for s in sections if s.writer == role and not s.is_system and not s.text],
+        waiting=services.waiting_text(services.missing_sections(review))
+        if review is not None and not review.is_frozen
+        else "",
         hours=None if frozen_text else hours_status(apprenticeship, today),
         hours_line=services.hours_text,
         month_names=services.month_names,

@@ -107,13 +107,14 @@ def test_a_provider_uses_its_own_sections(app, make, tmp_path, monkeypatch) -> N
     monkeypatch.setitem(app.config, "REVIEW_SECTIONS_DIR", str(tmp_path))
     assert [s.key for s in services.template_of(item).sections] == ["progress", "goals"]
     assert services.template_of(other).sections[1].key == "apprentice_reflection"
-    # A required section blocks its writer's signature until it is written.
+    # A required section blocks its writer's signature, and everybody else's, until written.
     review = services.ensure_review(item.tutor, item, 3)
-    services.sign_review(item.tutor, review)
+    with pytest.raises(Conflict, match="still to write — the apprentice: “My goals”"):
+        services.sign_review(item.tutor, review)
     with pytest.raises(Conflict, match="Write “My goals” before you sign"):
         services.sign_review(item.apprentice, review)
     services.save_section(item.apprentice, review, "goals", "Take complaints calls.")
-    services.sign_review(item.tutor, review)  # the change cleared the tutor's signature
+    services.sign_review(item.tutor, review)
     services.sign_review(item.apprentice, review)
     services.sign_review(item.line_manager, review)
     assert review.is_frozen
@@ -188,11 +189,63 @@ def test_nobody_signs_before_writing_their_own_section(portfolio, who, role, key
     assert review.signed_at(role) is not None
 
 
+def test_nobody_signs_until_every_part_is_written(login, client, portfolio) -> None:
+    """A part written after somebody signed would clear their signature again: so nobody signs
+    until all three have written, and the page and the API say whose part is still missing."""
+    review = services.ensure_review(portfolio.tutor, portfolio, 3)
+    write_own_sections(review, portfolio.tutor)
+    waiting = (
+        "Everyone signs once every part is written: still to write — the apprentice: "
+        "“The apprentice's reflection”; the line manager: “The employer's comments”."
+    )
+    with pytest.raises(services.SectionsMissing) as refused:
+        services.sign_review(portfolio.tutor, review)
+    assert refused.value.message == waiting
+    assert refused.value.field == "apprentice_reflection"
+    base = f"/apprenticeships/{portfolio.id}/reviews/3"
+    login(portfolio.tutor)
+    page = html.unescape(client.get(base).get_data(as_text=True))
+    assert waiting in page and "Sign this review" not in page
+    response = client.post(f"/api/v1{base}/sign", headers=api_headers(portfolio.tutor))
+    assert response.status_code == 409
+    assert response.json["error"]["message"] == waiting
+    sections_out = client.get(f"/api/v1{base}", headers=api_headers(portfolio.tutor)).json
+    required = [s["key"] for s in sections_out["sections"] if s["required"]]
+    assert required == ["apprentice_reflection", "employer_comments", "tutor_comments"]
+    write_own_sections(review, portfolio.apprentice, portfolio.line_manager)
+    page = client.get(base).get_data(as_text=True)
+    assert "Sign this review" in page and "still to write" not in page
+    assert client.post(f"{base}/sign").status_code == 302
+    db.session.refresh(review)
+    assert review.tutor_signed_at is not None
+
+
+def test_a_private_required_part_is_not_named_to_the_line_manager(
+    app, make, tmp_path, monkeypatch
+) -> None:
+    item = make.apprenticeship()
+    (tmp_path / f"provider-{item.provider_id}.yaml").write_text(
+        "sections:\n"
+        "  - {key: mine, title: Mine, writer: employer, required: true}\n"
+        "  - {key: health, title: Health worries, writer: tutor, required: true,"
+        " sensitive: true}\n"
+    )
+    monkeypatch.setitem(app.config, "REVIEW_SECTIONS_DIR", str(tmp_path))
+    review = services.ensure_review(item.tutor, item, 3)
+    services.save_section(item.line_manager, review, "mine", "Written.")
+    with pytest.raises(services.SectionsMissing) as refused:
+        services.sign_review(item.line_manager, review)
+    assert "a private part, by the tutor" in refused.value.message
+    assert "Health" not in refused.value.message and refused.value.field is None
+
+
 def test_the_page_asks_for_your_section_before_you_sign(login, client, portfolio) -> None:
     def signed() -> bool:  # read afresh: a refused request rolls its transaction back
-        review = services.find_review(portfolio, 3)
-        return review is not None and review.employer_signed_at is not None
+        db.session.refresh(review)
+        return review.employer_signed_at is not None
 
+    review = services.ensure_review(portfolio.tutor, portfolio, 3)
+    write_own_sections(review, portfolio.tutor, portfolio.apprentice)
     base = f"/apprenticeships/{portfolio.id}/reviews/3"
     box = {"section-employer_comments-text": " \r\n "}
     login(portfolio.line_manager)
@@ -218,6 +271,8 @@ def test_the_page_asks_for_your_section_before_you_sign(login, client, portfolio
 
 
 def test_the_api_refuses_a_signature_before_the_section(client, portfolio) -> None:
+    review = services.ensure_review(portfolio.tutor, portfolio, 3)
+    write_own_sections(review, portfolio.tutor, portfolio.line_manager)
     base = f"/api/v1/apprenticeships/{portfolio.id}/reviews/3"
     headers = api_headers(portfolio.apprentice)
     for text in (None, "   "):  # never written; then only spaces

@@ -123,7 +123,7 @@ def test_only_parties_sign_and_only_reviewers_record(login, make, portfolio, who
 
 
 def test_apprentice_signs_but_does_not_record(login, portfolio) -> None:
-    write_own_sections(services.ensure_review(portfolio.tutor, portfolio, 3), portfolio.apprentice)
+    write_own_sections(services.ensure_review(portfolio.tutor, portfolio, 3))
     client = login(portfolio.apprentice)
     base = f"/apprenticeships/{portfolio.id}/reviews/3"
     page = client.get(base).get_data(as_text=True)

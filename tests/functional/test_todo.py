@@ -207,7 +207,7 @@ def test_query_count_is_the_same_for_2_and_12_learners(make, count_queries) -> N
                 accept(tag(add_item(item, EvidenceKind.WITNESS_STATEMENT), refs(item)[0]))
                 tag(add_item(item, EvidenceKind.WITNESS_STATEMENT), refs(item)[1])
                 review = reviews.ensure_review(item.tutor, item, 3, today=dt.date.today())
-                write_own_sections(review, item.apprentice)
+                write_own_sections(review)
                 reviews.sign_review(item.apprentice, review)
             db.session.flush()
             todo_for(person)  # warm the parsed standard
