@@ -51,4 +51,7 @@ echo "==> mypy"
 
 echo "==> pytest"
 export SHOWCASE_CHROMIUM=${SHOWCASE_CHROMIUM:-/usr/bin/chromium}
-exec .venv/bin/pytest "$@"
+# Two workers (pytest-xdist) on these 2-core machines: each has its own databases, servers and
+# browser; tests that share Redis's numbered databases run on one worker (xdist_group).
+# SHOWCASE_TEST_WORKERS=0 runs everything in one process.
+exec .venv/bin/pytest -n "${SHOWCASE_TEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -37,7 +37,8 @@ from showcase.dashboard.services import cohort_query
 from showcase.evidence.models import Evidence, EvidenceTag, TagStatus
 from showcase.portfolios.models import Apprenticeship
 from showcase.portfolios.permissions import visible_apprenticeships
-from showcase.reviews.models import ProgressReview
+from showcase.reviews.models import ProgressReview, ReviewSection
+from showcase.reviews.sections import template_for
 from showcase.reviews.services import ReviewPoint, schedule
 from showcase.standards import sufficiency
 from showcase.standards.grading import grade_words
@@ -139,10 +140,13 @@ class Learner:
     start: dt.date
     tutor_id: int
     line_manager_id: int
+    provider_id: int | None
     rules: sufficiency.StandardRules
     module_covered: dict[str, int]
     standing: Standing
     points: list[ReviewPoint] = field(default_factory=list)
+    #: The keys of the sections written so far, per month of an open review.
+    written: dict[int, set[str]] = field(default_factory=dict)
 
     @property
     def learning(self) -> bool:
@@ -167,7 +171,12 @@ class Learner:
 def _cohort(user: User, today: dt.date) -> list[Learner]:
     visible = visible_apprenticeships(user)
     rows = db.session.execute(
-        cohort_query(user, Apprenticeship.tutor_id, Apprenticeship.line_manager_id)
+        cohort_query(
+            user,
+            Apprenticeship.tutor_id,
+            Apprenticeship.line_manager_id,
+            Apprenticeship.provider_id,
+        )
     ).all()
     if not rows:
         return []
@@ -177,12 +186,21 @@ def _cohort(user: User, today: dt.date) -> list[Learner]:
         for s in db.session.scalars(select(Standard).where(Standard.id.in_(standard_ids)))
     }
     reviews: dict[int, dict[int, ProgressReview]] = {}
+    written: dict[int, set[str]] = {}
     for review in db.session.scalars(
         select(ProgressReview)
         .join(Apprenticeship, ProgressReview.apprenticeship_id == Apprenticeship.id)
         .where(visible)
     ):
         reviews.setdefault(review.apprenticeship_id, {})[review.month] = review
+    # What has been written of the open reviews (few: a signed review is frozen).
+    for review_id, key in db.session.execute(
+        select(ReviewSection.review_id, ReviewSection.key)
+        .join(ProgressReview, ReviewSection.review_id == ProgressReview.id)
+        .join(Apprenticeship, ProgressReview.apprenticeship_id == Apprenticeship.id)
+        .where(visible, ProgressReview.frozen_at.is_(None), ReviewSection.text != "")
+    ):
+        written.setdefault(review_id, set()).add(key)
     learners = []
     for r in rows:
         learner = Learner(
@@ -191,6 +209,7 @@ def _cohort(user: User, today: dt.date) -> list[Learner]:
             start=r.start_date,
             tutor_id=r.tutor_id,
             line_manager_id=r.line_manager_id,
+            provider_id=r.provider_id,
             rules=rules[r.standard_id],
             module_covered=r.module_covered or {},
             standing=standing_from_row(r),
@@ -198,6 +217,9 @@ def _cohort(user: User, today: dt.date) -> list[Learner]:
         learner.points = schedule(
             learner.start, learner.rules.review_points_months, reviews.get(r.id, {}), today
         )
+        learner.written = {
+            p.month: written.get(p.review.id, set()) for p in learner.points if p.review is not None
+        }
         learners.append(learner)
     return learners
 
@@ -221,7 +243,22 @@ def _signature_items(learners: list[Learner], signer: str, today: dt.date) -> li
             if review is None or review.is_frozen or review.signed_at(signer) is not None:
                 continue
             if not any(review.signed_at(s) for s in ("apprentice", "employer", "tutor")):
-                continue  # nobody has signed yet: it is still being written
+                # Nobody signs before every part is written: ask for this person's part once
+                # the meeting is booked or somebody has written theirs.
+                written = learner.written.get(point.month, set())
+                if (written or review.scheduled_at) and _own_part_missing(learner, signer, written):
+                    items.append(
+                        TodoItem(
+                            kind="review_section",
+                            text=f"Write your part of the {point.month}-month progress review",
+                            whose=learner.name,
+                            url=_review_url(learner, point.month),
+                            urgency=_due_urgency(point.due, today),
+                            due=point.due,
+                            apprenticeship_id=learner.id,
+                        )
+                    )
+                continue
             items.append(
                 TodoItem(
                     kind="review_signature",
@@ -236,8 +273,14 @@ def _signature_items(learners: list[Learner], signer: str, today: dt.date) -> li
     return items
 
 
+def _own_part_missing(learner: Learner, signer: str, written: set[str]) -> bool:
+    template = template_for(learner.provider_id, current_app.config.get("REVIEW_SECTIONS_DIR"))
+    return any(d.required and d.writer == signer and d.key not in written for d in template.written)
+
+
 def _waiting_months(items: list[TodoItem]) -> set[tuple[int | None, str]]:
-    return {(i.apprenticeship_id, i.url) for i in items if i.kind == "review_signature"}
+    kinds = ("review_signature", "review_section")
+    return {(i.apprenticeship_id, i.url) for i in items if i.kind in kinds}
 
 
 def _review_items(

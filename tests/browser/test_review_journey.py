@@ -110,7 +110,7 @@ def test_a_review_held_on_a_phone(live_server, page) -> None:
     page.goto(f"{base}/training/queue")
     entry = page.locator(".training-entry", has_text="Sam Okafor")
     entry.get_by_role("button", name="Approve").click()
-    assert page.get_by_text("Approved.").first.is_visible()
+    page.get_by_text("Approved.").first.wait_for()  # the queue comes back after the POST
     check(page)
     page.goto(review)
     hours = section(page, "off_the_job")

@@ -45,6 +45,8 @@ def test_bens_signed_review_and_the_next_one(live_server, page) -> None:
     for key in ("apprentice_reflection", "employer_comments", "tutor_comments", "wellbeing"):
         assert page.locator(f"#section-{key} .prose").is_visible(), key
     assert page.get_by_text("Private: only Ben Turner and the tutor see this").is_visible()
+    # The gaps are folded under their count (a phone's page stays short); opened, grouped.
+    page.locator("#section-progress summary", has_text="not covered").click()
     gaps = page.locator(".gap-list")
     assert gaps.get_by_text("No evidence is tagged to this unit.").first.is_visible()
     assert page.get_by_role("cell", name="Ask Jo for a witness statement").is_visible()

@@ -19,6 +19,9 @@ from showcase.db import get_database
 from showcase.extensions import limiter
 from tests.factories import PASSWORD, Factory
 
+# These tests share Redis's numbered databases (and flush them): one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("redis")
+
 #: Nothing listens on port 1: every connection is refused at once.
 DEAD_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/showcase"
 DEAD_REDIS = "redis://127.0.0.1:1/0"

@@ -52,6 +52,32 @@ def test_review_waiting_for_signature_is_on_the_line_managers_list(make, login) 
     assert "review_signature" in kinds(item.apprentice)
 
 
+def test_each_party_is_asked_for_their_part_once_the_review_is_under_way(make, login) -> None:
+    """Nobody signs before every part is written, so each party's list asks for theirs: once
+    somebody has written (or the meeting is booked), and until they have."""
+    item = make.apprenticeship(start_date=dt.date.today() - dt.timedelta(days=100))
+    review = reviews.ensure_review(item.tutor, item, 3, today=dt.date.today())
+    people = (item.apprentice, item.line_manager, item.tutor)
+    assert not any("review_section" in kinds(p) for p in people)  # nothing started yet
+    write_own_sections(review, item.tutor)
+    url = f"/apprenticeships/{item.id}/reviews/3"
+    for person in (item.apprentice, item.line_manager):
+        asked = [i for i in todo_for(person, dt.date.today()) if i.kind == "review_section"]
+        assert [(i.text, i.url) for i in asked] == [
+            ("Write your part of the 3-month progress review", url)
+        ]
+        # One line for the review: not also "hold it" or "your next review".
+        assert not [i for i in todo_for(person) if i.url == url and i.kind != "review_section"]
+    assert "review_section" not in kinds(item.tutor)  # theirs is written
+    write_own_sections(review, item.line_manager)
+    assert "review_section" not in kinds(item.line_manager)
+    assert "review_section" in kinds(item.apprentice)
+    page = login(item.apprentice).get("/").get_data(as_text=True)
+    assert "Write your part of the 3-month progress review" in page and url in page
+    write_own_sections(review, item.apprentice)
+    assert not any("review_section" in kinds(p) for p in people)
+
+
 def test_learners_behind_pace_are_listed_furthest_first_then_counted(make) -> None:
     """Ten learners behind pace are listed one by one, furthest behind first; the rest are one
     line that sends the tutor to the dashboard (a list of hundreds is nobody's next step)."""
