@@ -235,37 +235,33 @@ def _due_urgency(due: dt.date, today: dt.date) -> Urgency:
 
 
 def _signature_items(learners: list[Learner], signer: str, today: dt.date) -> list[TodoItem]:
-    """Reviews someone else has signed that wait for ``signer``'s signature."""
+    """Reviews under way that wait for ``signer``: their signature once somebody has signed,
+    and before that their part (nobody signs before every part is written), asked for once
+    the meeting is booked or somebody has written theirs."""
     items = []
     for learner in learners:
         for point in learner.points:
             review = point.review
             if review is None or review.is_frozen or review.signed_at(signer) is not None:
                 continue
-            if not any(review.signed_at(s) for s in ("apprentice", "employer", "tutor")):
-                # Nobody signs before every part is written: ask for this person's part once
-                # the meeting is booked or somebody has written theirs.
+            if any(review.signed_at(s) for s in ("apprentice", "employer", "tutor")):
+                kind, verb = "review_signature", "Sign the"
+                urgency = Urgency.OVERDUE if point.due < today else Urgency.SOON
+            else:
                 written = learner.written.get(point.month, set())
-                if (written or review.scheduled_at) and _own_part_missing(learner, signer, written):
-                    items.append(
-                        TodoItem(
-                            kind="review_section",
-                            text=f"Write your part of the {point.month}-month progress review",
-                            whose=learner.name,
-                            url=_review_url(learner, point.month),
-                            urgency=_due_urgency(point.due, today),
-                            due=point.due,
-                            apprenticeship_id=learner.id,
-                        )
-                    )
-                continue
+                if not (written or review.scheduled_at):
+                    continue
+                if not _own_part_missing(learner, signer, written):
+                    continue
+                kind, verb = "review_section", "Write your part of the"
+                urgency = _due_urgency(point.due, today)
             items.append(
                 TodoItem(
-                    kind="review_signature",
-                    text=f"Sign the {point.month}-month progress review",
+                    kind=kind,
+                    text=f"{verb} {point.month}-month progress review",
                     whose=learner.name,
                     url=_review_url(learner, point.month),
-                    urgency=Urgency.OVERDUE if point.due < today else Urgency.SOON,
+                    urgency=urgency,
                     due=point.due,
                     apprenticeship_id=learner.id,
                 )
