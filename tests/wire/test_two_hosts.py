@@ -94,6 +94,15 @@ def hosts(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 yield Hosts(app, f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}", env)
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits(hosts: Hosts) -> None:
+    """Each test starts with no sign-in attempts counted (3 a minute here): the tests of this
+    module may run in any order, and one of them spends the allowance on purpose."""
+    from redis import Redis
+
+    Redis.from_url(f"{REDIS}/{RATE_LIMIT_DB}").flushdb()
+
+
 @pytest.fixture(scope="module")
 def factory() -> Factory:
     """One factory for the module: its numbering keeps emails unique across committed tests."""
@@ -134,9 +143,7 @@ def test_a_session_made_on_one_host_works_on_the_other_and_ends_on_both(hosts, f
 
 
 def test_sign_in_attempts_are_counted_across_hosts(hosts) -> None:
-    from redis import Redis
 
-    Redis.from_url(f"{REDIS}/{RATE_LIMIT_DB}").flushdb()  # other tests here signed in
     statuses = []
     for attempt in range(4):
         host = (hosts.a, hosts.b)[attempt % 2]
