@@ -104,6 +104,9 @@ def serious_violations(page) -> list[str]:
     """The serious or critical axe-core violations of the current page, one line each."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # A click that navigates returns once the next page starts loading; axe needs it loaded
+    # (run too early, it met a document without a documentElement).
+    page.wait_for_load_state()
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     return [

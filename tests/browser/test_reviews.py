@@ -23,7 +23,7 @@ def check(page) -> None:
 def open_bens_review(page, base: str, email: str, link: str = "Ben Turner", month: int = 3) -> None:
     sign_in(page, base, email)
     page.goto(base + "/")
-    page.get_by_role("link", name=link).first.click()
+    page.get_by_role("link", name=link, exact=True).first.click()
     check(page)
     page.get_by_role("link", name="Progress reviews").first.click()
     assert page.get_by_role("heading", level=1, name="Progress reviews").is_visible()
