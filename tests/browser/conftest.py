@@ -63,6 +63,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
+    from playwright.sync_api import expect
+
+    # Assertions on what a page shows wait for it as long as actions do (a click that
+    # navigates returns before the next page has rendered).
+    expect.set_options(timeout=10_000)
     if not Path(CHROMIUM).exists():
         message = f"Chromium not found at {CHROMIUM}; scripts/test.sh installs Debian's package."
         if os.environ.get("CI") == "true":

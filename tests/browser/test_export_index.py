@@ -7,6 +7,7 @@ import sys
 import zipfile
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -52,8 +53,8 @@ def test_exported_index_reads_offline_and_is_accessible(live_server, page, tmp_p
     context.route("http*://**/*", lambda route: route.abort())
     page.goto((folder / "index.html").as_uri())
     assert page.get_by_role("heading", level=1).inner_text().startswith("Showcase of Amira Khan")
-    assert page.get_by_role("heading", name="Coverage on").is_visible()
-    assert page.get_by_text(fingerprint).first.is_visible()
+    expect(page.get_by_role("heading", name="Coverage on")).to_be_visible()
+    expect(page.get_by_text(fingerprint).first).to_be_visible()
     first_file = page.locator("main a[href^='evidence/']").first
     href = first_file.get_attribute("href")
     assert (folder / href.replace("%20", " ")).is_file()

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -117,7 +118,7 @@ def judge_every_criterion(page) -> None:
         form.get_by_label("Met", exact=True).check()
         form.get_by_role("button", name="Save").click()
         page.wait_for_load_state()
-        assert page.get_by_role("status").filter(has_text="Saved at").is_visible()
+        expect(page.get_by_role("status").filter(has_text="Saved at")).to_be_visible()
 
 
 def test_gateway_to_grade(live_server, page, dana) -> None:
@@ -133,7 +134,7 @@ def test_gateway_to_grade(live_server, page, dana) -> None:
     page.get_by_label("Presentation summary").fill("My year on the customer service desk.")
     page.get_by_label("Assessment organisation").select_option(label="Independent EPA Services")
     page.get_by_role("button", name="Save summary").click()
-    assert page.get_by_text("Summary saved.").is_visible()
+    expect(page.get_by_text("Summary saved.")).to_be_visible()
     assert_accessible(page)
     submission_url = page.url
     page.get_by_role("button", name="Sign out").click()
@@ -153,10 +154,10 @@ def test_gateway_to_grade(live_server, page, dana) -> None:
     page.goto(submission_url)
     page.locator("#gaps input[name=note]").first.fill("Seen in her progress reviews.")
     page.locator("#gaps").get_by_role("button", name="Acknowledge").first.click()
-    assert page.get_by_text("Gap acknowledged.").is_visible()
+    expect(page.get_by_text("Gap acknowledged.")).to_be_visible()
     page.get_by_label("I confirm that Dana Fox").check()
     page.get_by_role("button", name="Sign off as training provider").click()
-    assert page.get_by_text("Gateway signed off.").is_visible()
+    expect(page.get_by_text("Gateway signed off.")).to_be_visible()
     assert_accessible(page)
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, url, "manager@northgate.test")
@@ -169,11 +170,11 @@ def test_gateway_to_grade(live_server, page, dana) -> None:
     sign_in(page, url, "dana@northgate.test")
     page.goto(submission_url)
     page.get_by_role("button", name="Submit and lock my showcase").click()
-    assert page.get_by_text("has not changed since").is_visible()
+    expect(page.get_by_text("has not changed since")).to_be_visible()
     page.get_by_text("Details for assessors").click()
-    assert page.get_by_text("Fingerprint (SHA-256 of the manifest)").is_visible()
+    expect(page.get_by_text("Fingerprint (SHA-256 of the manifest)")).to_be_visible()
     page.get_by_role("button", name="Check it has not changed").click()
-    assert page.get_by_text("Unchanged. The manifest matches").is_visible()
+    expect(page.get_by_text("Unchanged. The manifest matches")).to_be_visible()
     page.goto(url + "/")
     page.get_by_role("button", name="Sign out").click()
 
@@ -184,12 +185,12 @@ def test_gateway_to_grade(live_server, page, dana) -> None:
     card = page.locator("article", has_text="Dana Fox")
     card.get_by_label("Assessor").select_option(label="Sam Conflicted")
     card.get_by_role("button", name="Assign").click()
-    assert page.get_by_text("Sam Conflicted cannot assess this showcase").is_visible()
-    assert page.get_by_text("has been Dana Fox's tutor").is_visible()
+    expect(page.get_by_text("Sam Conflicted cannot assess this showcase")).to_be_visible()
+    expect(page.get_by_text("has been Dana Fox's tutor")).to_be_visible()
     card = page.locator("article", has_text="Dana Fox")
     card.get_by_label("Assessor").select_option(label="Alex Morgan")
     card.get_by_role("button", name="Assign").click()
-    assert page.get_by_text("Assigned to Alex Morgan.").is_visible()
+    expect(page.get_by_text("Assigned to Alex Morgan.")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
     # 5. The assessor plays and seeks the recording, judges each criterion, sees the grade.

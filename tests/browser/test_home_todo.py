@@ -8,6 +8,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -117,8 +118,8 @@ def test_apprentice_sees_a_sent_back_tag_at_home_and_by_email(
     assert line.get_by_role(
         "link", name=re.compile("Reflection on my first complaint")
     ).is_visible()
-    assert line.get_by_text("Say what you did, step by step.").is_visible()
-    assert line.get_by_text("from Tara Singh").is_visible()
+    expect(line.get_by_text("Say what you did, step by step.")).to_be_visible()
+    expect(line.get_by_text("from Tara Singh")).to_be_visible()
     # The count in the navigation says there is something to do.
     assert page.get_by_role("navigation", name="Main").get_by_text("to do").count() == 1
     check(page)
@@ -159,28 +160,28 @@ def test_line_manager_signs_a_review_from_the_emails_link(live_server, page, wid
     link = re.search(r"https?://\S+" + re.escape(path), mails[-1].text).group(0)
     # The email's link is built from BASE_URL; open the same path on the test server.
     page.goto(base + link[link.index(path) :])
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     check(page)
     page.get_by_label("Email").fill("manager@northgate.test")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_role("heading", level=1, name="3-month review").is_visible()
+    expect(page.get_by_role("heading", level=1, name="3-month review")).to_be_visible()
     assert page.url.endswith(path)
     check(page)
     # Their home lists it too, as a signature waiting, with a link straight back to it.
     page.goto(base + "/")
     waiting = page.locator(f'.todo-review_signature a[href="{path}"]')
-    assert waiting.is_visible()
+    expect(waiting).to_be_visible()
     check(page)
     waiting.click()
     assert page.locator("#section-employer_comments .prose").is_visible()  # theirs, written
     page.get_by_role("button", name="Sign this review").click()
-    assert page.get_by_text("the review is saved as evidence").is_visible()
+    expect(page.get_by_text("the review is saved as evidence")).to_be_visible()
     check(page)
 
     # Home no longer asks the line manager to sign Rhys's review.
     page.goto(base + "/")
-    assert page.get_by_role("heading", level=1, name="My apprentices").is_visible()
+    expect(page.get_by_role("heading", level=1, name="My apprentices")).to_be_visible()
     todo = page.locator(".todo")
     assert todo.locator(f'.todo-review_signature a[href="{path}"]').count() == 0
     check(page)

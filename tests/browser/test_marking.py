@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -144,7 +145,7 @@ def test_tutor_works_through_the_queue_with_the_keyboard(live_server, page, size
     row = [f"tag-{t}" for t in tags]
     sign_in(page, live_server.url, "tutor@brightpath.test")
     nav = page.get_by_role("navigation", name="Main")
-    assert nav.get_by_role("link", name="Marking", exact=True).is_visible()
+    expect(nav.get_by_role("link", name="Marking", exact=True)).to_be_visible()
     page.goto(f"{live_server.url}/marking?learner={learner}")
     assert page.locator(f"#{row[0]} img[loading=lazy]").count() == 1
     assert page.locator(f"#{row[1]} audio[controls][preload=none]").count() == 1

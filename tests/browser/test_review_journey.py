@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -89,19 +90,19 @@ def test_a_review_held_on_a_phone(live_server, page) -> None:
         "Shadowed Jo on the returns desk for a morning."
     )
     page.get_by_role("button", name="Log it").click()
-    assert page.get_by_text("Logged.").first.is_visible()
+    expect(page.get_by_text("Logged.").first).to_be_visible()
     check(page)
     page.goto(review)
-    assert page.get_by_role("heading", level=1, name="3-month review").is_visible()
-    assert page.get_by_text("Before you sign, write your part").is_visible()
+    expect(page.get_by_role("heading", level=1, name="3-month review")).to_be_visible()
+    expect(page.get_by_text("Before you sign, write your part")).to_be_visible()
     check(page)
     mine = section(page, "apprentice_reflection")
     mine.get_by_label("Your words").fill(REFLECTION)
     mine.get_by_role("button", name="Save your section").click()
-    assert page.get_by_text("Your section is saved.").is_visible()
-    assert written(page, "apprentice_reflection", REFLECTION).is_visible()
+    expect(page.get_by_text("Your section is saved.")).to_be_visible()
+    expect(written(page, "apprentice_reflection", REFLECTION)).to_be_visible()
     # The wellbeing section is the tutor's to write; the apprentice reads it.
-    assert section(page, "wellbeing").get_by_text("Not written yet.").is_visible()
+    expect(section(page, "wellbeing").get_by_text("Not written yet.")).to_be_visible()
     check(page)
     sign_out(page)
 
@@ -114,20 +115,22 @@ def test_a_review_held_on_a_phone(live_server, page) -> None:
     check(page)
     page.goto(review)
     hours = section(page, "off_the_job")
-    assert hours.get_by_text("2 hours approved").is_visible()
-    assert section(page, "progress").get_by_role("heading", name="Gateway forecast").is_visible()
+    expect(hours.get_by_text("2 hours approved")).to_be_visible()
+    expect(
+        section(page, "progress").get_by_role("heading", name="Gateway forecast")
+    ).to_be_visible()
     for key, words in (("tutor_comments", TUTOR), ("wellbeing", WELLBEING)):
         section(page, key).get_by_label("Your words").fill(words)
         section(page, key).get_by_role("button", name="Save your section").click()
-        assert page.get_by_text("Your section is saved.").is_visible()
+        expect(page.get_by_text("Your section is saved.")).to_be_visible()
     targets = section(page, "targets")
     targets.get_by_text("Add a target").click()
     targets.get_by_label("Target", exact=True).fill(TARGET)
     targets.get_by_label("Who will do it").select_option(label="Sam Okafor (apprentice)")
     targets.get_by_label("By when").fill((dt.date.today() + dt.timedelta(days=21)).isoformat())
     targets.get_by_role("button", name="Add target").click()
-    assert page.get_by_text("Action recorded.").is_visible()
-    assert section(page, "targets").get_by_role("cell", name=TARGET).is_visible()
+    expect(page.get_by_text("Action recorded.")).to_be_visible()
+    expect(section(page, "targets").get_by_role("cell", name=TARGET)).to_be_visible()
     check(page)
     sign_out(page)
 
@@ -138,9 +141,9 @@ def test_a_review_held_on_a_phone(live_server, page) -> None:
     assert page.get_by_text(WELLBEING).count() == 0
     section(page, "employer_comments").get_by_label("Your words").fill(EMPLOYER)
     section(page, "employer_comments").get_by_role("button", name="Save your section").click()
-    assert page.get_by_text("Your section is saved.").is_visible()
+    expect(page.get_by_text("Your section is saved.")).to_be_visible()
     page.get_by_role("button", name="Sign this review").click()
-    assert page.get_by_text("Signed.", exact=True).is_visible()
+    expect(page.get_by_text("Signed.", exact=True)).to_be_visible()
     check(page)
     sign_out(page)
 
@@ -148,23 +151,23 @@ def test_a_review_held_on_a_phone(live_server, page) -> None:
     sign_in(page, base, "tutor@brightpath.test")
     page.goto(review)
     page.get_by_role("button", name="Sign this review").click()
-    assert page.get_by_text("Signed.", exact=True).is_visible()
+    expect(page.get_by_text("Signed.", exact=True)).to_be_visible()
     sign_out(page)
     sign_in(page, base, email)
     page.goto(review)
     page.get_by_role("button", name="Sign this review").click()
-    assert page.get_by_text("the review is saved as evidence").is_visible()
-    assert page.get_by_text("Signed by everyone").first.is_visible()
+    expect(page.get_by_text("the review is saved as evidence")).to_be_visible()
+    expect(page.get_by_text("Signed by everyone").first).to_be_visible()
     for key, words in (
         ("apprentice_reflection", REFLECTION),
         ("employer_comments", EMPLOYER),
         ("tutor_comments", TUTOR),
         ("wellbeing", WELLBEING),
     ):
-        assert written(page, key, words).is_visible(), key
-    assert section(page, "off_the_job").get_by_text("2 hours approved").is_visible()
-    assert section(page, "targets").get_by_role("cell", name=TARGET).is_visible()
-    assert section(page, "next_review").get_by_text("The 6-month review is due on").is_visible()
+        expect(written(page, key, words), key).to_be_visible()
+    expect(section(page, "off_the_job").get_by_text("2 hours approved")).to_be_visible()
+    expect(section(page, "targets").get_by_role("cell", name=TARGET)).to_be_visible()
+    expect(section(page, "next_review").get_by_text("The 6-month review is due on")).to_be_visible()
     assert page.get_by_role("button", name="Save your section").count() == 0
     check(page)
     sign_out(page)
@@ -172,8 +175,8 @@ def test_a_review_held_on_a_phone(live_server, page) -> None:
     # The signed review, as the line manager sees it: every section but the private one.
     sign_in(page, base, "manager@northgate.test")
     page.goto(review)
-    assert written(page, "employer_comments", EMPLOYER).is_visible()
-    assert written(page, "apprentice_reflection", REFLECTION).is_visible()
+    expect(written(page, "employer_comments", EMPLOYER)).to_be_visible()
+    expect(written(page, "apprentice_reflection", REFLECTION)).to_be_visible()
     assert page.get_by_text(WELLBEING).count() == 0
-    assert section(page, "off_the_job").get_by_text("2 hours approved").is_visible()
+    expect(section(page, "off_the_job").get_by_text("2 hours approved")).to_be_visible()
     check(page)

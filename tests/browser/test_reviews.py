@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible, sign_in
 
@@ -26,10 +27,10 @@ def open_bens_review(page, base: str, email: str, link: str = "Ben Turner", mont
     page.get_by_role("link", name=link, exact=True).first.click()
     check(page)
     page.get_by_role("link", name="Progress reviews").first.click()
-    assert page.get_by_role("heading", level=1, name="Progress reviews").is_visible()
+    expect(page.get_by_role("heading", level=1, name="Progress reviews")).to_be_visible()
     check(page)
     page.get_by_role("link", name=f"{month}-month review").click()
-    assert page.get_by_role("heading", level=1, name=f"{month}-month review").is_visible()
+    expect(page.get_by_role("heading", level=1, name=f"{month}-month review")).to_be_visible()
     check(page)
 
 
@@ -41,18 +42,18 @@ def test_bens_signed_review_and_the_next_one(live_server, page) -> None:
     base = live_server.url
     # The demo's 3-month review is signed by all three, every section written.
     open_bens_review(page, base, "tutor@brightpath.test")
-    assert page.get_by_text("Signed by everyone").first.is_visible()
+    expect(page.get_by_text("Signed by everyone").first).to_be_visible()
     for key in ("apprentice_reflection", "employer_comments", "tutor_comments", "wellbeing"):
-        assert page.locator(f"#section-{key} .prose").is_visible(), key
-    assert page.get_by_text("Private: only Ben Turner and the tutor see this").is_visible()
+        expect(page.locator(f"#section-{key} .prose"), key).to_be_visible()
+    expect(page.get_by_text("Private: only Ben Turner and the tutor see this")).to_be_visible()
     # The gaps are folded under their count (a phone's page stays short); opened, grouped.
     page.locator("#section-progress summary", has_text="not covered").click()
     gaps = page.locator(".gap-list")
-    assert gaps.get_by_text("No evidence is tagged to this unit.").first.is_visible()
-    assert page.get_by_role("cell", name="Ask Jo for a witness statement").is_visible()
+    expect(gaps.get_by_text("No evidence is tagged to this unit.").first).to_be_visible()
+    expect(page.get_by_role("cell", name="Ask Jo for a witness statement")).to_be_visible()
     page.get_by_role("link", name="evidence", exact=True).click()
-    assert page.get_by_role("heading", level=1, name="3-month progress review").is_visible()
-    assert page.get_by_text("The apprentice's reflection:").is_visible()
+    expect(page.get_by_role("heading", level=1, name="3-month progress review")).to_be_visible()
+    expect(page.get_by_text("The apprentice's reflection:")).to_be_visible()
     assert page.get_by_text("early shifts").count() == 0, "wellbeing never reaches the evidence"
     check(page)
     sign_out(page)
@@ -60,33 +61,33 @@ def test_bens_signed_review_and_the_next_one(live_server, page) -> None:
     open_bens_review(page, base, "manager@northgate.test")
     assert page.get_by_role("heading", name="Wellbeing and support").count() == 0
     assert page.get_by_text("early shifts").count() == 0
-    assert page.locator("#section-employer_comments .prose").is_visible()
+    expect(page.locator("#section-employer_comments .prose")).to_be_visible()
     sign_out(page)
 
     # At the 6-month review, booked in the demo, the tutor says what became of a target agreed
     # at 3 months (in plain words, no symbols) and moves the meeting.
     open_bens_review(page, base, "tutor@brightpath.test", month=6)
-    assert page.get_by_text("Northgate store, first-floor meeting room").is_visible()
+    expect(page.get_by_text("Northgate store, first-floor meeting room")).to_be_visible()
     followups = page.locator("li.card", has_text="Ask Jo for a witness statement")
-    assert followups.get_by_text("Not followed up yet").is_visible()
+    expect(followups.get_by_text("Not followed up yet")).to_be_visible()
     followups.get_by_text("Say what became of it").click()
     outcome = followups.get_by_label("What became of it")
     assert outcome.locator("option").all_inner_texts() == ["Done", "Under way", "Not done"]
     outcome.select_option(label="Done")
     followups.get_by_label("Note (optional)").fill("Statement from Jo added.")
     followups.get_by_role("button", name="Save follow-up").click()
-    assert page.get_by_text("Follow-up recorded.").is_visible()
-    assert page.get_by_text("Statement from Jo added.").first.is_visible()
+    expect(page.get_by_text("Follow-up recorded.")).to_be_visible()
+    expect(page.get_by_text("Statement from Jo added.").first).to_be_visible()
     check(page)
     page.get_by_text("Move the meeting").click()
     later = dt.date.today() + dt.timedelta(days=60)
     page.get_by_label("Date and time").fill(f"{later.isoformat()}T15:00")
     page.get_by_label("Why it moves").fill("Marcus is on leave that week.")
     page.get_by_role("button", name="Move and tell everyone").click()
-    assert page.get_by_text("Review moved: everyone gets the updated invitation.").is_visible()
-    assert page.get_by_text(f"{later:%A %-d %B %Y}, 15:00").first.is_visible()
+    expect(page.get_by_text("Review moved: everyone gets the updated invitation.")).to_be_visible()
+    expect(page.get_by_text(f"{later:%A %-d %B %Y}, 15:00").first).to_be_visible()
     page.get_by_text("Changes to the date (1)").click()
-    assert page.get_by_text("Marcus is on leave that week.").is_visible()
+    expect(page.get_by_text("Marcus is on leave that week.")).to_be_visible()
     check(page)
 
 
@@ -94,17 +95,17 @@ def test_coverage_views_and_dashboard(live_server, page) -> None:
     base = live_server.url
     sign_in(page, base, "tutor@brightpath.test")
     page.goto(base + "/dashboard")
-    assert page.get_by_role("heading", level=1, name="Cohort dashboard").is_visible()
+    expect(page.get_by_role("heading", level=1, name="Cohort dashboard")).to_be_visible()
     check(page)
     page.get_by_role("link", name="Amira Khan").click()
-    assert page.get_by_role("heading", level=1, name="Coverage").is_visible()
-    assert page.get_by_role("heading", name="Gaps, explained").is_visible()
+    expect(page.get_by_role("heading", level=1, name="Coverage")).to_be_visible()
+    expect(page.get_by_role("heading", name="Gaps, explained")).to_be_visible()
     check(page)
     for name in ("Evidence matrix", "Over time"):
         page.get_by_role("link", name=name).click()
         check(page)
-    assert page.get_by_role("img", name="Share of units covered, month by month").is_visible()
+    expect(page.get_by_role("img", name="Share of units covered, month by month")).to_be_visible()
     page.get_by_role("link", name="Progress reviews").click()
     page.get_by_role("link", name="3-month review").click()
-    assert page.get_by_text("Signed by everyone").first.is_visible()
+    expect(page.get_by_text("Signed by everyone").first).to_be_visible()
     check(page)

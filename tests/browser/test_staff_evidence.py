@@ -6,6 +6,7 @@ his showcase; the line manager reads the thread. No sideways scrolling, no contr
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -48,7 +49,9 @@ def test_record_comment_reply_and_include_on_a_phone(live_server, page) -> None:
     assert page.get_by_text("Recorded by Tara Singh, tutor").first.is_visible()  # the demo's
     check(page)
     page.get_by_role("link", name="Record evidence for Ben Turner").click()
-    assert page.get_by_role("heading", level=1, name="Record evidence for Ben Turner").is_visible()
+    expect(
+        page.get_by_role("heading", level=1, name="Record evidence for Ben Turner")
+    ).to_be_visible()
     # The upload form's file inputs are styled away behind their labels (as for apprentices).
     check(page, controls=False)
     page.get_by_label("Title").fill("Observation: opening the store")
@@ -58,28 +61,30 @@ def test_record_comment_reply_and_include_on_a_phone(live_server, page) -> None:
         "We discussed how Ben opens the store and checks the float before customers arrive."
     )
     page.get_by_role("button", name="Add written evidence").click()
-    assert page.get_by_role("heading", level=1, name="Observation: opening the store").is_visible()
-    assert page.get_by_text("Recorded by Tara Singh, tutor, on").is_visible()
+    expect(
+        page.get_by_role("heading", level=1, name="Observation: opening the store")
+    ).to_be_visible()
+    expect(page.get_by_text("Recorded by Tara Singh, tutor, on")).to_be_visible()
     page.get_by_label("Your comment").fill("Well explained. Add the float sheet if you can.")
     page.get_by_role("button", name="Add comment").click()
-    assert page.get_by_role("status").filter(has_text="Comment added.").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Comment added.")).to_be_visible()
     check(page)
     url = page.url.split("#")[0]
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, base, "ben@northgate.test")
     page.goto(url)
-    assert page.get_by_text("Well explained. Add the float sheet").is_visible()
+    expect(page.get_by_text("Well explained. Add the float sheet")).to_be_visible()
     assert page.get_by_role("heading", name="Edit details").count() == 0  # not his to change
     page.get_by_label("Your comment").fill("Thanks Tara, I'll upload the float sheet tomorrow.")
     page.get_by_role("button", name="Add comment").click()
     page.get_by_role("button", name="Include with my showcase").first.click()
-    assert page.get_by_text("Included with the showcase").is_visible()
+    expect(page.get_by_text("Included with the showcase")).to_be_visible()
     check(page)
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, base, "manager@northgate.test")
     page.goto(url)
-    assert page.get_by_text("I'll upload the float sheet tomorrow.").is_visible()
+    expect(page.get_by_text("I'll upload the float sheet tomorrow.")).to_be_visible()
     assert page.get_by_role("button", name="Include with my showcase").count() == 0
     check(page)

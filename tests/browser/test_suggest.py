@@ -5,6 +5,7 @@ nothing serious; an item without words says so."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -73,11 +74,11 @@ def test_suggestions_with_their_passages(live_server, browser, width: int) -> No
         sign_in(page, live_server.url, "ben@northgate.test")
         page.goto(f"{live_server.url}/evidence/{item_id}")
         section = page.locator("#suggestions")
-        assert section.get_by_role("heading", name="Suggested criteria").is_visible()
+        expect(section.get_by_role("heading", name="Suggested criteria")).to_be_visible()
         items = section.locator(".suggest-item")
         assert items.count() == 5
         first = items.first
-        assert first.locator(".suggest-passage mark").first.is_visible()
+        expect(first.locator(".suggest-passage mark").first).to_be_visible()
         passage = first.locator(".suggest-passage").inner_text()
         assert passage.split("Matched passage:")[-1].strip() in ACCOUNT
         check_layout(page, width)
@@ -85,13 +86,13 @@ def test_suggestions_with_their_passages(live_server, browser, width: int) -> No
         # Choose the first suggestion (a GET form: no script needed), quoting its passage.
         first.get_by_role("button").click()
         page.wait_for_load_state()
-        assert page.get_by_role("status").filter(has_text="is chosen below").is_visible()
+        expect(page.get_by_role("status").filter(has_text="is chosen below")).to_be_visible()
         justification = page.get_by_label("How this evidence shows it")
         assert justification.input_value().startswith("From the evidence: “")
         justification.fill(justification.input_value() + "I kept calm with an angry customer.")
         page.get_by_role("button", name="Add tag").click()
         page.wait_for_load_state()
-        assert page.get_by_text("Your tutor will review it.").is_visible()
+        expect(page.get_by_text("Your tutor will review it.")).to_be_visible()
         with live_server.app.app_context():
             tag = db.session.scalars(
                 select(EvidenceTag).where(EvidenceTag.evidence_id == item_id)

@@ -5,6 +5,7 @@ finds nothing serious or critical."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from showcase import db
@@ -29,13 +30,13 @@ def test_sign_in_and_statement_pages(live_server, page) -> None:
     check_phone_page(page)
     page.get_by_role("link", name="Accessibility statement").click()
     heading = page.get_by_role("heading", level=1, name="Accessibility statement for Showcase")
-    assert heading.is_visible()
+    expect(heading).to_be_visible()
     check_phone_page(page)
 
 
 def test_apprentice_home(live_server, page) -> None:
     sign_in(page, live_server.url, "amira@northgate.test")
-    assert page.get_by_role("heading", level=1, name="My portfolio").is_visible()
+    expect(page.get_by_role("heading", level=1, name="My portfolio")).to_be_visible()
     check_phone_page(page)
 
 
@@ -72,5 +73,5 @@ def test_organisation_page_as_admin(live_server, page) -> None:
         )
     sign_in(page, live_server.url, "admin@showcase.test")
     page.goto(f"{live_server.url}/admin/organisations/{organisation_id}")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     check_phone_page(page)

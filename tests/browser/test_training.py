@@ -6,6 +6,7 @@ px, and axe finds nothing serious on any page."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -46,8 +47,8 @@ def test_training_pages_on_a_phone(live_server, page) -> None:
 
     sign_in(page, base, "ben@northgate.test")
     page.goto(f"{base}/apprenticeships/{ben}/training")
-    assert page.get_by_role("heading", level=1, name="Off-the-job training").is_visible()
-    assert page.get_by_text("Returned").first.is_visible()
+    expect(page.get_by_role("heading", level=1, name="Off-the-job training")).to_be_visible()
+    expect(page.get_by_text("Returned").first).to_be_visible()
     check(page)
     page.get_by_role("link", name="Log an activity").click()
     page.get_by_label("Hours", exact=True).fill("1")
@@ -58,8 +59,8 @@ def test_training_pages_on_a_phone(live_server, page) -> None:
     page.locator("input[name=unit_refs]").first.check()
     check(page)
     page.get_by_role("button", name="Log it").click()
-    assert page.get_by_text("Logged.").first.is_visible()
-    assert page.get_by_text("Visited the contact centre.").is_visible()
+    expect(page.get_by_text("Logged.").first).to_be_visible()
+    expect(page.get_by_text("Visited the contact centre.")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, base, "tutor@brightpath.test")
@@ -67,20 +68,20 @@ def test_training_pages_on_a_phone(live_server, page) -> None:
     check(page)
     visit = page.locator(".training-entry", has_text="Visited the contact centre.")
     visit.get_by_role("button", name="Return to the apprentice").click()
-    assert page.get_by_text("Say why the entry is returned").first.is_visible()
+    expect(page.get_by_text("Say why the entry is returned").first).to_be_visible()
     visit = page.locator(".training-entry", has_text="Visited the contact centre.")
     visit.get_by_label("Comment").fill("Which team did you meet?")
     visit.get_by_role("button", name="Return to the apprentice").click()
-    assert page.get_by_text("Returned to the apprentice").first.is_visible()
+    expect(page.get_by_text("Returned to the apprentice").first).to_be_visible()
     workshop = page.locator(".training-entry", has_text="communication skills")
     workshop.get_by_role("button", name="Approve").click()
-    assert page.get_by_text("Approved.").first.is_visible()
-    assert page.get_by_text("Nothing is waiting for you.").is_visible()
+    expect(page.get_by_text("Approved.").first).to_be_visible()
+    expect(page.get_by_text("Nothing is waiting for you.")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, base, "manager@northgate.test")
     page.goto(f"{base}/apprenticeships/{amira}/training")
-    assert page.get_by_role("button", name="Sign the statement").is_visible()
+    expect(page.get_by_role("button", name="Sign the statement")).to_be_visible()
     check(page)
     page.get_by_role("button", name="Sign out").click()
 

@@ -11,6 +11,7 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -120,11 +121,11 @@ def test_witness_statement_from_request_to_verify(live_server, browser, page, el
     page.get_by_label("What happened").fill("The refund queue on the Monday after the sale.")
     check(page)
     page.get_by_role("button", name="Send the request").click()
-    assert page.get_by_text(f"Request sent to Rosa Grant at {WITNESS_EMAIL}").is_visible()
-    assert page.get_by_text("Waiting for the witness").is_visible()
+    expect(page.get_by_text(f"Request sent to Rosa Grant at {WITNESS_EMAIL}")).to_be_visible()
+    expect(page.get_by_text("Waiting for the witness")).to_be_visible()
     check(page)
     page.goto(base + "/")
-    assert page.get_by_text("Witness statement asked of Rosa Grant").first.is_visible()
+    expect(page.get_by_text("Witness statement asked of Rosa Grant").first).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
     # 2. The witness opens the emailed link in a fresh browser, on a phone, with no account.
@@ -143,8 +144,10 @@ def test_witness_statement_from_request_to_verify(live_server, browser, page, el
         assert witness.get_by_role(
             "heading", name="A witness statement for Ella Stone"
         ).is_visible()
-        assert witness.get_by_text("The refund queue on the Monday after the sale.").is_visible()
-        assert witness.get_by_text("Show patience, calmness and empathy").is_visible()
+        expect(
+            witness.get_by_text("The refund queue on the Monday after the sale.")
+        ).to_be_visible()
+        expect(witness.get_by_text("Show patience, calmness and empathy")).to_be_visible()
         assert witness.get_by_role("button", name="Sign out").count() == 0
         check(witness)
         witness.get_by_label("Your statement").fill(
@@ -163,7 +166,7 @@ def test_witness_statement_from_request_to_verify(live_server, browser, page, el
         ).is_visible()
         check(witness)
         witness.goto(base + link)  # one use
-        assert witness.get_by_role("heading", name="This link does not work").is_visible()
+        expect(witness.get_by_role("heading", name="This link does not work")).to_be_visible()
     finally:
         context.close()
 
@@ -177,12 +180,12 @@ def test_witness_statement_from_request_to_verify(live_server, browser, page, el
     # 3. The tutor accepts the tag.
     sign_in(page, base, "tutor@brightpath.test")
     page.goto(f"{base}/evidence/{evidence_id}")
-    assert page.get_by_role("heading", name="Signed by the witness").is_visible()
+    expect(page.get_by_role("heading", name="Signed by the witness")).to_be_visible()
     check(page)
     card = page.locator("article.tag-card").first
     card.get_by_label("Accept").check()
     card.get_by_role("button", name="Record review").click()
-    assert page.get_by_text("Review recorded.").is_visible()
+    expect(page.get_by_text("Review recorded.")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
 
     # 4. The showcase is locked and assigned; the assessor sees the statement and verifies it.
@@ -193,17 +196,17 @@ def test_witness_statement_from_request_to_verify(live_server, browser, page, el
     record_link = page.locator(f"a[href='/witness-statements/{evidence_id}']")
     assert record_link.count() == 1
     page.goto(f"{base}/witness-statements/{evidence_id}")
-    assert page.get_by_role("heading", name="Signature record").is_visible()
+    expect(page.get_by_role("heading", name="Signature record")).to_be_visible()
     record = page.locator("#signature-record")
-    assert record.get_by_text("Rosa Grant").first.is_visible()
-    assert record.get_by_text(WITNESS_EMAIL).is_visible()
-    assert record.get_by_text(signature.statement_sha256).is_visible()
+    expect(record.get_by_text("Rosa Grant").first).to_be_visible()
+    expect(record.get_by_text(WITNESS_EMAIL)).to_be_visible()
+    expect(record.get_by_text(signature.statement_sha256)).to_be_visible()
     check(page)
     page.get_by_role("link", name="Verify", exact=True).click()
-    assert page.get_by_role("status").filter(has_text="Verified").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Verified")).to_be_visible()
     check(page)
     page.goto(register)
-    assert page.get_by_text("Rosa Grant").first.is_visible()
+    expect(page.get_by_text("Rosa Grant").first).to_be_visible()
 
     # 5. One changed byte in the stored statement file: Verify fails.
     with live_server.app.app_context():
@@ -215,5 +218,5 @@ def test_witness_statement_from_request_to_verify(live_server, browser, page, el
         storage.delete(stored.key)
         storage.save(stored.key, io.BytesIO(bytes(body)))
     page.goto(f"{base}/witness-statements/{evidence_id}/verify")
-    assert page.get_by_role("status").filter(has_text="Verification failed").is_visible()
-    assert page.get_by_role("cell", name="Fail").first.is_visible()
+    expect(page.get_by_role("status").filter(has_text="Verification failed")).to_be_visible()
+    expect(page.get_by_role("cell", name="Fail").first).to_be_visible()

@@ -9,6 +9,7 @@ import datetime as dt
 import io
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from showcase import db
@@ -183,8 +184,10 @@ def test_judged_beside_the_evidence_assured_and_released(
         # The assessor opens the assignment: sections by method, progress, nothing judged.
         sign_in(page, url, "assessor@epa.test")
         page.get_by_role("link", name=setup["name"]).click()
-        assert page.get_by_text("criteria judged.").first.is_visible()
-        assert page.locator("#method-showcase").get_by_text("0 of", exact=False).first.is_visible()
+        expect(page.get_by_text("criteria judged.").first).to_be_visible()
+        expect(
+            page.locator("#method-showcase").get_by_text("0 of", exact=False).first
+        ).to_be_visible()
         assert_accessible(page)
         assert_no_sideways_scroll(page)
         heights["new, nothing judged"] = page_height(page)
@@ -200,7 +203,7 @@ def test_judged_beside_the_evidence_assured_and_released(
         assert_targets_at_least_24px(criterion)
         # The recording plays beside the criterion.
         assert criterion.locator("audio").count() == 1
-        assert criterion.get_by_role("link", name="Open the PDF").is_visible()
+        expect(criterion.get_by_role("link", name="Open the PDF")).to_be_visible()
 
         # Judge it, citing 0:02-0:05 of the recording and page 1 of the PDF.
         criterion.get_by_label("Met", exact=True).check()
@@ -215,7 +218,7 @@ def test_judged_beside_the_evidence_assured_and_released(
         status = criterion.get_by_role("status")
         assert "Met, citing 2 items." in status.inner_text()
         # The message is beside the criterion, on screen, and has the focus.
-        assert status.is_visible()
+        expect(status).to_be_visible()
         page.wait_for_load_state("load")
         focused = page.evaluate(
             """() => new Promise(resolve => setTimeout(
@@ -226,8 +229,8 @@ def test_judged_beside_the_evidence_assured_and_released(
             "(() => { const r = document.activeElement.getBoundingClientRect();"
             " return r.top >= 0 && r.bottom <= window.innerHeight; })()"
         )
-        assert criterion.get_by_role("link", name="A call at the desk — 0:02–0:05").is_visible()
-        assert criterion.get_by_role("link", name="Manager's statement — page 1").is_visible()
+        expect(criterion.get_by_role("link", name="A call at the desk — 0:02–0:05")).to_be_visible()
+        expect(criterion.get_by_role("link", name="Manager's statement — page 1")).to_be_visible()
 
         # A part beyond the file's end is refused beside its field, nothing lost.
         second = page.locator(f"#criterion-{MODULE}-statement-2")
@@ -267,8 +270,8 @@ def test_judged_beside_the_evidence_assured_and_released(
         discussion.get_by_role("button", name="Save record").click()
         heights["new, all judged"] = page_height(page)
         page.get_by_role("button", name="Confirm the final grade").click()
-        assert page.get_by_role("status").filter(has_text="Grade confirmed").is_visible()
-        assert page.get_by_text("— judgements are final.").first.is_visible()
+        expect(page.get_by_role("status").filter(has_text="Grade confirmed")).to_be_visible()
+        expect(page.get_by_text("— judgements are final.").first).to_be_visible()
         assert_accessible(page)
         page.get_by_role("button", name="Sign out").click()
 
@@ -292,14 +295,14 @@ def test_judged_beside_the_evidence_assured_and_released(
         page.get_by_label("Agree", exact=True).check()
         page.get_by_label("Reasons").fill("Judgements rest on the cited evidence.")
         page.get_by_role("button", name="Record decision").click()
-        assert page.get_by_text("Quality assurance decision recorded.").is_visible()
+        expect(page.get_by_text("Quality assurance decision recorded.")).to_be_visible()
         page.get_by_role("button", name="Sign out").click()
 
         # The apprentice sees the released grade and the feedback.
         sign_in(page, url, setup["apprentice"], PASSWORD)
         page.goto(f"{url}/submissions/{setup['submission_id']}")
         result = page.locator("#result")
-        assert result.get_by_role("heading", name="Your result").is_visible()
+        expect(result.get_by_role("heading", name="Your result")).to_be_visible()
         assert "Released on" in result.inner_text()
         assert FEEDBACK in result.inner_text()
         assert_accessible(page)
