@@ -51,6 +51,9 @@ class Config:
         "socket_timeout": 2,
     }
     SIGN_IN_RATE_LIMIT = "10 per minute"
+    #: A moving window counts the last minute at any moment; a fixed one starts afresh on each
+    #: minute, so twice the limit could pass either side of the boundary.
+    RATELIMIT_STRATEGY = "moving-window"
     #: Largest request body on every route that is not a file upload (1 MiB); larger → 413.
     MAX_BODY_BYTES = 1024 * 1024
     #: Invitation links expire after this many hours.

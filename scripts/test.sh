@@ -51,7 +51,9 @@ echo "==> mypy"
 
 echo "==> pytest"
 export SHOWCASE_CHROMIUM=${SHOWCASE_CHROMIUM:-/usr/bin/chromium}
-# Two workers (pytest-xdist) on these 2-core machines: each has its own databases, servers and
-# browser; tests that share Redis's numbered databases run on one worker (xdist_group).
-# SHOWCASE_TEST_WORKERS=0 runs everything in one process.
-exec .venv/bin/pytest -n "${SHOWCASE_TEST_WORKERS:-2}" --dist loadgroup "$@"
+# Two workers (pytest-xdist) on these 2-core machines, a test file at a time on one worker
+# (--dist loadfile): each worker has its own databases, servers and browser. The modules that
+# use Redis each have their own numbered databases (sign-in 15, jobs 14, failure modes 13,
+# two hosts 12 and 11), so no two workers touch the same one. SHOWCASE_TEST_WORKERS=0 runs
+# everything in one process.
+exec .venv/bin/pytest -n "${SHOWCASE_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -49,14 +49,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Under pytest-xdist the browser tests run on one worker, one Chromium at a time: two
-    # browsers and two demo servers at once on a 2-core machine made waits for a page flaky.
-    for item in items:
-        if item.path.parent.name == "browser" and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 def pytest_report_header(config: pytest.Config) -> str:
     return f"databases: {config.getoption('--db')}; PostgreSQL URL: {POSTGRES_URL}"
 

@@ -31,9 +31,6 @@ from tests.conftest import built_app
 from tests.factories import Factory
 from tests.mailserver import PASSWORD, USERNAME, MailServer, _free_port
 
-# These tests share Redis's numbered databases (and flush them): one xdist worker runs them all.
-pytestmark = pytest.mark.xdist_group("redis")
-
 REDIS_URL = os.environ.get("SHOWCASE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 QUEUE = f"showcase-test-{os.getpid()}"
 ROOT = Path(__file__).resolve().parents[2]

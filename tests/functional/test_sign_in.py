@@ -13,9 +13,6 @@ from showcase.accounts.models import Invitation, Role
 from tests.conftest import sign_in
 from tests.factories import PASSWORD
 
-# These tests share Redis's numbered databases (and flush them): one xdist worker runs them all.
-pytestmark = pytest.mark.xdist_group("redis")
-
 
 def test_sign_in_and_home(client, make) -> None:
     user = make.user(Role.APPRENTICE)

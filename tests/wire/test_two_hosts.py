@@ -34,9 +34,6 @@ from tests.s3server import moto_server, new_bucket, s3_settings
 from tests.s3server import s3_client as client_for
 from tests.wire.conftest import ROOT, USER_AGENT, environment, gunicorn_process, sign_in
 
-# These tests share Redis's numbered databases (and flush them): one xdist worker runs them all.
-pytestmark = pytest.mark.xdist_group("redis")
-
 REDIS = "redis://127.0.0.1:6379"
 #: Redis databases of their own, so no other test's counters or queue interfere.
 RATE_LIMIT_DB, QUEUE_DB = 12, 11
