@@ -30,8 +30,11 @@ def s3_client(s3_endpoint: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def bucket(s3_client: Any, request: pytest.FixtureRequest) -> str:
-    return new_bucket(s3_client, request.module.__name__.rsplit(".", 1)[-1].replace("_", "-"))
+def bucket(s3_client: Any, request: pytest.FixtureRequest, database_kind: str) -> str:
+    """A bucket per module and database: under pytest-xdist a module's SQLite and PostgreSQL
+    tests can interleave, and each half checks what it leaves in the bucket."""
+    module = request.module.__name__.rsplit(".", 1)[-1].replace("_", "-")
+    return new_bucket(s3_client, f"{module}-{database_kind}")
 
 
 @pytest.fixture(scope="module")
